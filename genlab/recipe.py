@@ -1,0 +1,189 @@
+"""The Recipe: everything needed to make a picture again, stored inside the PNG itself.
+
+Two text chunks are written into every PNG genlab saves:
+
+* ``parameters`` in the AUTOMATIC1111 convention, which designers' tools (A1111, Fooocus,
+  ComfyUI readers, Civitai) already read::
+
+      a red circle on a blue background
+      Negative prompt: blurry
+      Steps: 20, Sampler: DPM++ 2M, CFG scale: 7.0, Seed: 42, Size: 128x128, Model: tiny
+
+  Values that contain ``,`` ``:`` or a line break are JSON-quoted.
+* ``genlab``: the full recipe as JSON (profile, model source and revision, scheduler class and
+  config, library versions, device, batch), which `read_recipe` prefers when present.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+from PIL import Image
+from PIL.PngImagePlugin import PngInfo
+
+RECIPE_VERSION = 1
+
+
+@dataclass
+class Recipe:
+    prompt: str
+    seed: int
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    negative_prompt: str | None = None
+    sampler: str | None = None
+    profile: str | None = None
+    model: str | None = None
+    model_source: str | None = None
+    model_revision: str | None = None
+    task: str = "txt2img"
+    strength: float | None = None
+    frames: int | None = None
+    fps: int | None = None
+    batch_size: int = 1
+    batch_index: int = 0
+    scheduler: str | None = None
+    scheduler_config: dict = field(default_factory=dict)
+    loras: dict = field(default_factory=dict)
+    device: str | None = None
+    dtype: str | None = None
+    versions: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+    genlab_recipe_version: int = RECIPE_VERSION
+
+    # ---- A1111 "parameters" text -------------------------------------------------------------
+    def to_parameters(self) -> str:
+        pairs = [
+            ("Steps", self.steps),
+            ("Sampler", self.sampler or self.scheduler or "unknown"),
+            ("CFG scale", _float(self.guidance)),
+            ("Seed", self.seed),
+            ("Size", f"{self.width}x{self.height}"),
+            ("Model", self.model or self.profile),
+        ]
+        if self.strength is not None:
+            pairs.append(("Denoising strength", _float(self.strength)))
+        if self.batch_size > 1:
+            pairs += [("Batch size", self.batch_size), ("Batch pos", self.batch_index)]
+        for name, weight in self.loras.items():
+            pairs.append((f"Lora {name}", _float(weight)))
+        if self.profile:
+            pairs.append(("genlab profile", self.profile))
+        text = self.prompt
+        if self.negative_prompt:
+            text += f"\nNegative prompt: {self.negative_prompt}"
+        text += "\n" + ", ".join(f"{k}: {_quote(v)}" for k, v in pairs if v is not None)
+        return text
+
+    @classmethod
+    def from_parameters(cls, text: str) -> "Recipe":
+        """Read an A1111-style `parameters` text (from genlab or from another tool)."""
+        lines = text.strip("\n").split("\n")
+        settings_line = lines[-1] if len(lines) > 1 and _looks_like_settings(lines[-1]) else ""
+        body = lines[:-1] if settings_line else lines
+        prompt_lines, negative_lines, in_negative = [], [], False
+        for line in body:
+            if line.startswith("Negative prompt:"):
+                in_negative = True
+                line = line[len("Negative prompt:"):].strip()
+            (negative_lines if in_negative else prompt_lines).append(line)
+        values = _parse_settings(settings_line)
+        size = values.get("Size", "512x512").lower().split("x")
+        loras = {k[5:]: float(v) for k, v in values.items() if k.startswith("Lora ")}
+        return cls(
+            prompt="\n".join(prompt_lines).strip(),
+            negative_prompt="\n".join(negative_lines).strip() or None,
+            steps=int(values.get("Steps", 20)),
+            sampler=values.get("Sampler"),
+            guidance=float(values.get("CFG scale", 7.0)),
+            seed=int(values.get("Seed", 0)),
+            width=int(size[0]),
+            height=int(size[1]),
+            model=values.get("Model"),
+            profile=values.get("genlab profile"),
+            strength=float(values["Denoising strength"]) if "Denoising strength" in values else None,
+            batch_size=int(values.get("Batch size", 1)),
+            batch_index=int(values.get("Batch pos", 0)),
+            loras=loras,
+            task="img2img" if "Denoising strength" in values else "txt2img",
+        )
+
+    # ---- JSON -----------------------------------------------------------------------------------
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, default=str)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Recipe":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    # ---- PNG --------------------------------------------------------------------------------------
+    def png_info(self) -> PngInfo:
+        info = PngInfo()
+        info.add_text("parameters", self.to_parameters())
+        info.add_text("genlab", self.to_json())
+        return info
+
+
+def _float(x: float | None):
+    return None if x is None else round(float(x), 4)
+
+
+def _quote(value) -> str:
+    s = str(value)
+    return json.dumps(s, ensure_ascii=False) if any(c in s for c in ",:\n\"") else s
+
+
+_PAIR = re.compile(r'\s*([\w \-/()+.]+?):\s*("(?:\\.|[^"\\])*"|[^,]*)(?:,|$)')
+
+
+def _parse_settings(line: str) -> dict[str, str]:
+    out = {}
+    for key, raw in _PAIR.findall(line):
+        raw = raw.strip()
+        out[key.strip()] = json.loads(raw) if raw.startswith('"') else raw
+    return out
+
+
+def _looks_like_settings(line: str) -> bool:
+    return bool(re.match(r"^\s*Steps:\s*\d+", line)) or ("Seed:" in line and "Sampler:" in line)
+
+
+def save_png(image: Image.Image, recipe: Recipe, path: str | Path) -> Path:
+    """Save `image` as a PNG with its recipe inside (both chunks)."""
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise ValueError(f"Recipes live in PNG files; '{path.name}' is not a .png name.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image.save(path, format="PNG", pnginfo=recipe.png_info())
+    return path
+
+
+def read_recipe(source: str | Path | Image.Image) -> Recipe:
+    """The recipe inside a genlab (or AUTOMATIC1111) PNG.
+
+    Prefers the full `genlab` JSON chunk; falls back to the A1111 `parameters` text.
+    Raises ValueError, saying why, when the file has no recipe (e.g. a JPEG, or a PNG that was
+    re-saved by a tool that drops text chunks).
+    """
+    image = source if isinstance(source, Image.Image) else Image.open(source)
+    text = getattr(image, "text", None) or image.info or {}
+    name = getattr(image, "filename", "") or "this image"
+    if "genlab" in text:
+        try:
+            return Recipe.from_dict(json.loads(text["genlab"]))
+        except (json.JSONDecodeError, TypeError) as err:
+            if "parameters" not in text:
+                raise ValueError(f"The genlab recipe in {name} is damaged ({err}).") from err
+    if "parameters" in text:
+        return Recipe.from_parameters(text["parameters"])
+    fmt = image.format or "unknown"
+    raise ValueError(
+        f"{name} carries no recipe (format {fmt}). Recipes live in PNG text chunks written by genlab "
+        "or AUTOMATIC1111; tools that convert to JPEG/WebP or strip metadata remove them."
+    )
