@@ -1,0 +1,368 @@
+"""``genlab report``: the managers' progress report, from nbgrader's gradebook.
+
+Writes ``progress.html`` (one self-contained page: summary, a learner × assignment table with
+coloured statuses and scores, a legend) and ``progress.csv`` (one row per learner × assignment).
+All numbers come from :func:`genlab.course.gradebook.load_progress`, the same data the dashboard
+and the Gradio progress app use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import html
+import os
+import sys
+from pathlib import Path
+
+from .gradebook import (
+    GRADED,
+    NEEDS_MANUAL_GRADING,
+    NOT_STARTED,
+    ROW_FIELDS,
+    STATUSES,
+    SUBMITTED,
+    NoGradebookError,
+    Progress,
+    load_progress,
+)
+
+DEFAULT_OUT = "reports"
+DEFAULT_TIMEZONE = "America/Mexico_City"
+
+#: What each status means, in the words the page uses.
+STATUS_HELP = {
+    GRADED: "every answer has a score",
+    NEEDS_MANUAL_GRADING: "autograded; a trainer still has to grade some answers (score so far)",
+    SUBMITTED: "handed in, waiting for autograding",
+    NOT_STARTED: "nothing handed in yet (this is not a score of 0)",
+}
+STATUS_CLASS = {
+    GRADED: "graded",
+    NEEDS_MANUAL_GRADING: "manual",
+    SUBMITTED: "submitted",
+    NOT_STARTED: "notstarted",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Small formatting helpers
+
+
+def _tz(name: str | None):
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        return ZoneInfo(name or DEFAULT_TIMEZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.timezone.utc
+
+
+def _local(ts: dt.datetime | None, tz) -> dt.datetime | None:
+    """A naive-UTC (nbgrader) or aware datetime in the report's time zone."""
+    if ts is None:
+        return None
+    if ts.tzinfo is None:
+        ts = ts.replace(tzinfo=dt.timezone.utc)
+    return ts.astimezone(tz)
+
+
+def _fmt_date(ts: dt.datetime | None, tz, with_time: bool = True) -> str:
+    ts = _local(ts, tz)
+    if ts is None:
+        return ""
+    out = f"{ts.day} {ts:%b %Y}"
+    return f"{out}, {ts:%H:%M}" if with_time else out
+
+
+def _fmt_points(x: float | None) -> str:
+    if x is None:
+        return ""
+    return f"{x:g}" if float(x).is_integer() else f"{x:.1f}"
+
+
+def _iso_utc(ts: dt.datetime | None) -> str:
+    if ts is None:
+        return ""
+    if ts.tzinfo is not None:
+        ts = ts.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return ts.replace(microsecond=0).isoformat() + "+00:00"
+
+
+def summary_sentences(progress: Progress) -> list[str]:
+    """One plain sentence per assignment: "12 of 20 learners have submitted 01_first_images"."""
+    out = []
+    for s in progress.assignment_summary():
+        out.append(f"{s['submitted']} of {s['learners']} learners have submitted {s['assignment']}")
+    return out
+
+
+def summary_line(progress: Progress) -> str:
+    """The one line the CLI prints."""
+    n = len(progress.learners)
+    if not progress.assignments:
+        return f"{n} learner{'s' if n != 1 else ''}, no assignments in the gradebook yet."
+    parts = []
+    for s in progress.assignment_summary():
+        parts.append(f"{s['assignment']} {s['submitted']}/{s['learners']} submitted, {s['graded']} graded")
+    return f"{n} learner{'s' if n != 1 else ''}: " + "; ".join(parts)
+
+
+# --------------------------------------------------------------------------------------------
+# CSV
+
+
+def write_csv(progress: Progress, path: str | os.PathLike) -> Path:
+    """One row per learner × assignment (columns ``ROW_FIELDS``). Empty score = not graded yet.
+    Times are UTC (ISO 8601). UTF-8 with a byte-order mark so Excel shows accents right."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS))
+        writer.writeheader()
+        for r in progress.rows:
+            writer.writerow(
+                {
+                    **{k: ("" if r[k] is None else r[k]) for k in ROW_FIELDS},
+                    "score": _fmt_points(r["score"]),
+                    "max_score": _fmt_points(r["max_score"]),
+                    "percent": "" if r["percent"] is None else f"{r['percent']:.1f}",
+                    "submitted_at": _iso_utc(r["submitted_at"]),
+                    "due_at": _iso_utc(r["due_at"]),
+                    "late": "yes" if r["late"] else "no",
+                }
+            )
+    return path
+
+
+# --------------------------------------------------------------------------------------------
+# HTML
+
+CSS = """
+:root { --ink:#1f2937; --muted:#6b7280; --line:#e5e7eb; --bg:#f8fafc;
+  --graded:#dcfce7; --graded-ink:#14532d; --graded-bar:#16a34a;
+  --manual:#fef3c7; --manual-ink:#78350f; --manual-bar:#d97706;
+  --submitted:#dbeafe; --submitted-ink:#1e3a8a;
+  --notstarted:#f3f4f6; --notstarted-ink:#6b7280; }
+* { box-sizing: border-box; }
+body { margin: 0; padding: 32px 40px 48px; background: var(--bg); color: var(--ink);
+  font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif; }
+header h1 { font-size: 26px; margin: 0 0 4px; letter-spacing: -0.01em; }
+header .meta { color: var(--muted); margin: 0 0 24px; }
+h2 { font-size: 15px; text-transform: uppercase; letter-spacing: .06em; color: var(--muted);
+  margin: 32px 0 12px; font-weight: 600; }
+.cards { display: flex; flex-wrap: wrap; gap: 14px; }
+.card { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 14px 16px;
+  min-width: 260px; flex: 1 1 260px; max-width: 420px; }
+.card .headline { font-size: 16px; margin: 0 0 10px; }
+.card .headline b { font-size: 22px; }
+.card .name { font-weight: 600; }
+.card .detail { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
+.stack { display: flex; height: 10px; border-radius: 5px; overflow: hidden; background: var(--notstarted);
+  border: 1px solid var(--line); }
+.stack span { display: block; height: 100%; }
+.stack .graded { background: var(--graded-bar); }
+.stack .manual { background: var(--manual-bar); }
+.stack .submitted { background: #3b82f6; }
+table.progress { border-collapse: separate; border-spacing: 0; background: #fff; border: 1px solid var(--line);
+  border-radius: 10px; overflow: hidden; min-width: 480px; }
+.progress th, .progress td { padding: 8px 12px; border-bottom: 1px solid var(--line); text-align: left;
+  vertical-align: middle; }
+.progress thead th { background: #f1f5f9; font-size: 13px; font-weight: 600; white-space: nowrap; }
+.progress thead th .sub { display: block; font-weight: 400; color: var(--muted); font-size: 12px; }
+.progress tbody tr:last-child td, .progress tbody tr:last-child th { border-bottom: none; }
+.progress tbody th { font-weight: 600; white-space: nowrap; }
+.progress tbody th .id { display: block; font-weight: 400; color: var(--muted); font-size: 12px; }
+.progress td.cell { min-width: 150px; }
+.progress td.done { white-space: nowrap; color: var(--muted); font-size: 13px; }
+.progress td.done b { color: var(--ink); font-size: 15px; }
+.chip { display: inline-block; border-radius: 999px; padding: 1px 9px; font-size: 12px; font-weight: 600;
+  white-space: nowrap; }
+.cell .score { font-size: 17px; font-weight: 700; margin-right: 6px; font-variant-numeric: tabular-nums; }
+.cell .score small { font-size: 12px; font-weight: 400; color: var(--muted); }
+.cell .bar { height: 5px; border-radius: 3px; background: var(--line); margin-top: 6px; overflow: hidden; }
+.cell .bar span { display: block; height: 100%; }
+.cell .when { display: block; color: var(--muted); font-size: 12px; margin-top: 3px; }
+.late { color: #b91c1c; font-weight: 600; }
+.graded .chip, .chip.graded { background: var(--graded); color: var(--graded-ink); }
+.manual .chip, .chip.manual { background: var(--manual); color: var(--manual-ink); }
+.submitted .chip, .chip.submitted { background: var(--submitted); color: var(--submitted-ink); }
+.notstarted .chip, .chip.notstarted { background: var(--notstarted); color: var(--notstarted-ink);
+  border: 1px dashed #cbd5e1; }
+td.graded { background: #f6fdf8; } td.manual { background: #fffcf2; } td.submitted { background: #f7faff; }
+td.notstarted { background: #fff; color: var(--muted); }
+.graded .bar span { background: var(--graded-bar); } .manual .bar span { background: var(--manual-bar); }
+.legend { display: flex; flex-wrap: wrap; gap: 10px 24px; margin: 0; padding: 0; list-style: none; }
+.legend li { font-size: 13px; color: var(--muted); }
+.legend .chip { margin-right: 6px; }
+.empty { background: #fff; border: 1px dashed #cbd5e1; border-radius: 10px; padding: 20px; color: var(--muted); }
+footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
+.scroll { overflow-x: auto; }
+@media print { body { background: #fff; padding: 12px; } .card, table.progress { break-inside: avoid; } }
+"""
+
+
+def _e(x) -> str:
+    return html.escape("" if x is None else str(x), quote=True)
+
+
+def _cell_html(r: dict, tz) -> str:
+    status = r["status"]
+    cls = STATUS_CLASS[status]
+    chip = f'<span class="chip">{_e(status)}</span>'
+    late = ' <span class="late">late</span>' if r["late"] else ""
+    when = ""
+    if r["submitted_at"] is not None:
+        when = f'<span class="when">handed in {_e(_fmt_date(r["submitted_at"], tz))}{late}</span>'
+    if status in (GRADED, NEEDS_MANUAL_GRADING) and r["score"] is not None:
+        so_far = " so far" if status == NEEDS_MANUAL_GRADING else ""
+        pct = max(0.0, min(100.0, r["percent"] or 0.0))
+        body = (
+            f'<span class="score">{_e(_fmt_points(r["score"]))}'
+            f'<small> / {_e(_fmt_points(r["max_score"]))}{so_far}</small></span>{chip}'
+            f'<div class="bar" title="{pct:.0f}%"><span style="width:{pct:.1f}%"></span></div>{when}'
+        )
+    else:
+        body = chip + when
+    title = f'{r["learner"]} · {r["assignment"]}: {status}'
+    return f'<td class="cell {cls}" title="{_e(title)}" data-status="{_e(status)}">{body}</td>'
+
+
+def _card_html(s: dict, tz) -> str:
+    n = s["learners"] or 1
+    parts = [
+        ("graded", s["graded"]),
+        ("manual", s["needs_manual_grading"]),
+        ("submitted", s["waiting_autograde"]),
+    ]
+    stack = "".join(
+        f'<span class="{cls}" style="width:{100.0 * k / n:.2f}%"></span>' for cls, k in parts if k
+    )
+    details = [f"{s['graded']} graded"]
+    if s["needs_manual_grading"]:
+        details.append(f"{s['needs_manual_grading']} waiting for a trainer")
+    if s["waiting_autograde"]:
+        details.append(f"{s['waiting_autograde']} waiting for autograding")
+    details.append(f"{s['not_started']} not started")
+    if s["mean_percent"] is not None:
+        details.append(f"average {s['mean_percent']:.0f}% of graded")
+    if s["late"]:
+        details.append(f"{s['late']} late")
+    due = f" · due {_e(_fmt_date(s['due_at'], tz, with_time=False))}" if s["due_at"] else ""
+    return (
+        '<div class="card">'
+        f'<p class="headline"><b>{s["submitted"]}</b> of {s["learners"]} learners have submitted '
+        f'<span class="name">{_e(s["assignment"])}</span></p>'
+        f'<div class="stack">{stack}</div>'
+        f'<p class="detail">{_e(" · ".join(details))}{due}</p>'
+        "</div>"
+    )
+
+
+def render_html(progress: Progress, *, title: str = "Course progress", timezone: str | None = None) -> str:
+    """The whole report as one HTML string (inline CSS, no external assets)."""
+    tz = _tz(timezone)
+    generated = _local(progress.generated_at, tz)
+    tzname = getattr(tz, "key", "UTC")
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
+        f"<header><h1>{_e(title)}</h1>",
+        f'<p class="meta">Generated {_e(_fmt_date(generated, tz))} ({_e(tzname)}) · '
+        f"{len(progress.learners)} learners · {len(progress.assignments)} assignments</p></header>",
+    ]
+    if not progress.assignments or not progress.learners:
+        what = "assignments" if not progress.assignments else "learners"
+        out.append(f'<p class="empty">No {what} in the gradebook yet.</p>')
+    if progress.assignments:
+        out.append('<h2>Summary</h2><div class="cards">')
+        out += [_card_html(s, tz) for s in progress.assignment_summary()]
+        out.append("</div>")
+    if progress.assignments and progress.learners:
+        out.append('<h2>Learners</h2><div class="scroll"><table class="progress"><thead><tr><th>Learner</th>')
+        for a in progress.assignments:
+            sub = [f'{_fmt_points(a["max_score"])} points']
+            if a["due_at"]:
+                sub.append(f'due {_fmt_date(a["due_at"], tz, with_time=False)}')
+            out.append(f'<th>{_e(a["name"])}<span class="sub">{_e(" · ".join(sub))}</span></th>')
+        out.append("<th>Graded</th></tr></thead><tbody>")
+        rows = {(r["learner_id"], r["assignment"]): r for r in progress.rows}
+        summary = {s["learner_id"]: s for s in progress.learner_summary()}
+        for lr in progress.learners:
+            show_id = lr["name"] != lr["id"]
+            ident = f'<span class="id">{_e(lr["id"])}</span>' if show_id else ""
+            out.append(f'<tr data-learner="{_e(lr["id"])}"><th>{_e(lr["name"])}{ident}</th>')
+            for a in progress.assignments:
+                out.append(_cell_html(rows[(lr["id"], a["name"])], tz))
+            s = summary[lr["id"]]
+            out.append(f'<td class="done"><b>{s["graded"]}</b> of {s["assignments"]}</td></tr>')
+        out.append("</tbody></table></div>")
+    out.append('<h2>What the colours mean</h2><ul class="legend">')
+    for status in reversed(STATUSES):
+        out.append(
+            f'<li><span class="chip {STATUS_CLASS[status]}">{_e(status)}</span>{_e(STATUS_HELP[status])}</li>'
+        )
+    out.append("</ul>")
+    out.append(
+        "<footer>Scores are points from nbgrader's gradebook; the bar under a score shows the share of the "
+        f"maximum. Times are {_e(tzname)}. Source: {_e(progress.source)}</footer>"
+    )
+    out.append("</body></html>")
+    return "\n".join(out)
+
+
+def write_html(progress: Progress, path: str | os.PathLike, **kwargs) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(render_html(progress, **kwargs), encoding="utf-8")
+    return path
+
+
+def write_report(progress: Progress, out: str | os.PathLike = DEFAULT_OUT, *, timezone: str | None = None) -> dict:
+    """Write ``progress.html`` and ``progress.csv`` into ``out``; returns ``{"html": Path, "csv": Path}``."""
+    out = Path(out)
+    return {
+        "html": write_html(progress, out / "progress.html", timezone=timezone),
+        "csv": write_csv(progress, out / "progress.csv"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="genlab report",
+        description="Write the managers' progress report (HTML + CSV) from the nbgrader gradebook.",
+    )
+    p.add_argument("--course", help="the nbgrader course folder (default: the repo's exercises/)")
+    p.add_argument("--db", help="gradebook database URL (default: <course>/gradebook.db)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for progress.html and progress.csv (default: {DEFAULT_OUT}/)")
+    p.add_argument(
+        "--timezone",
+        default=os.environ.get("GENLAB_TIMEZONE", DEFAULT_TIMEZONE),
+        help=f"time zone for dates on the page (default: $GENLAB_TIMEZONE or {DEFAULT_TIMEZONE})",
+    )
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        progress = load_progress(args.course, args.db)
+    except NoGradebookError as err:
+        print(f"genlab report: {err}", file=sys.stderr)
+        return 2
+    files = write_report(progress, args.out, timezone=args.timezone)
+    print(f"report: {files['html']}")
+    print(f"table:  {files['csv']}")
+    print(summary_line(progress))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

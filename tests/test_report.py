@@ -1,0 +1,311 @@
+"""`genlab report` on a real nbgrader gradebook built with nbgrader's own API."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import shutil
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+# nbgrader's own add_submission trips a harmless SQLAlchemy autoflush warning.
+pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
+
+from genlab.course import gradebook as gbmod
+from genlab.course import report
+
+A1, A2 = "01_first_images", "02_prompts"
+NB1, NB2 = "first_images", "prompts"
+DUE1 = dt.datetime(2026, 11, 20, 23, 59)
+
+
+def _grade(gb, cell, nb, assignment, learner, *, auto=None, manual=None, needs_manual=False):
+    grade = gb.find_grade(cell, nb, assignment, learner)
+    grade.auto_score = auto
+    grade.manual_score = manual
+    grade.needs_manual_grade = needs_manual
+    gb.db.commit()
+
+
+def new_gradebook(db: Path):
+    """nbgrader's Gradebook on a new file. Creating one shells out to `alembic`, which is only on
+    PATH when the venv is activated: put the running interpreter's bin/ first."""
+    from nbgrader.api import Gradebook
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PATH", os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+        return Gradebook(f"sqlite:///{db}")
+
+
+def build_course(root: Path) -> Path:
+    """A course folder with a gradebook holding every case the report must tell apart."""
+    root.mkdir(parents=True, exist_ok=True)
+    with new_gradebook(root / "gradebook.db") as gb:
+        gb.add_assignment(A1, duedate=DUE1)
+        gb.add_notebook(NB1, A1)
+        gb.add_grade_cell("test_seed", NB1, A1, max_score=3, cell_type="code")
+        gb.add_grade_cell("test_size", NB1, A1, max_score=2, cell_type="code")
+        gb.add_grade_cell("describe", NB1, A1, max_score=5, cell_type="markdown")  # graded by hand
+        gb.add_assignment(A2)
+        gb.add_notebook(NB2, A2)
+        gb.add_grade_cell("test_prompt", NB2, A2, max_score=4, cell_type="code")
+
+        gb.add_student("ana", first_name="Ana", last_name="Alvarez", email="ana@example.mx")
+        gb.add_student("beto", first_name="Beto", last_name="Barrios")
+        gb.add_student("carla", first_name="Carla", last_name="Cruz")
+        gb.add_student("dani", first_name="Daniela", last_name="Díaz")
+        gb.add_student("eli", first_name="Eli", last_name="Estrada")
+        gb.add_student("jose", first_name="José", last_name="Núñez")
+
+        # Ana: fully graded, 3 + 2 + 4 = 9 of 10; and 4 of 4 on A2.
+        gb.add_submission(A1, "ana", timestamp="2026-11-19 23:30:00 UTC")
+        _grade(gb, "test_seed", NB1, A1, "ana", auto=3)
+        _grade(gb, "test_size", NB1, A1, "ana", auto=2)
+        _grade(gb, "describe", NB1, A1, "ana", manual=4)
+        gb.add_submission(A2, "ana", timestamp="2026-11-25 16:00:00 UTC")
+        _grade(gb, "test_prompt", NB2, A2, "ana", auto=4)
+
+        # Beto: autograded 3 + 0, the written answer still waits for a trainer. Late (due 20 Nov).
+        gb.add_submission(A1, "beto", timestamp="2026-11-22 15:00:00 UTC")
+        _grade(gb, "test_seed", NB1, A1, "beto", auto=3)
+        _grade(gb, "test_size", NB1, A1, "beto", auto=0)
+        _grade(gb, "describe", NB1, A1, "beto", auto=None, needs_manual=True)
+
+        # Carla: handed in and graded: every answer 0.
+        gb.add_submission(A1, "carla", timestamp="2026-11-18 18:00:00 UTC")
+        _grade(gb, "test_seed", NB1, A1, "carla", auto=0)
+        _grade(gb, "test_size", NB1, A1, "carla", auto=0)
+        _grade(gb, "describe", NB1, A1, "carla", manual=0)
+
+        # Daniela: never handed anything in.
+        # Eli: in the gradebook, autograde has not scored anything yet (fresh submission).
+        gb.add_submission(A1, "eli", timestamp="2026-11-20 14:00:00 UTC")
+        # José: graded 10 of 10 on A1.
+        gb.add_submission(A1, "jose", timestamp="2026-11-19 14:00:00 UTC")
+        _grade(gb, "test_seed", NB1, A1, "jose", auto=3)
+        _grade(gb, "test_size", NB1, A1, "jose", auto=2)
+        _grade(gb, "describe", NB1, A1, "jose", manual=5)
+
+    # Fran: collected into submitted/ but not autograded, so not in the gradebook at all.
+    sub = root / "submitted" / "fran" / A1
+    sub.mkdir(parents=True)
+    (sub / "timestamp.txt").write_text("2026-11-21 11:00:00.000000 UTC")
+    return root
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Path:
+    return build_course(tmp_path_factory.mktemp("course") / "exercises")
+
+
+# ---------------------------------------------------------------------------------------------
+# Data layer
+
+
+def test_statuses_and_scores(course):
+    progress = gbmod.load_progress(course)
+    assert [a["name"] for a in progress.assignments] == [A1, A2]
+    assert [a["max_score"] for a in progress.assignments] == [10.0, 4.0]
+    ids = [lr["id"] for lr in progress.learners]
+    assert sorted(ids) == ["ana", "beto", "carla", "dani", "eli", "fran", "jose"]
+    assert len(progress.rows) == len(ids) * 2
+
+    def st(learner, a=A1):
+        r = progress.row(learner, a)
+        return r["status"], r["score"], r["max_score"]
+
+    assert st("ana") == ("graded", 9.0, 10.0)
+    assert st("ana", A2) == ("graded", 4.0, 4.0)
+    assert st("beto") == ("needs manual grading", 3.0, 10.0)
+    assert st("carla") == ("graded", 0.0, 10.0)
+    assert st("dani") == ("not started", None, 10.0)
+    assert st("dani", A2) == ("not started", None, 4.0)
+    assert st("eli") == ("submitted", None, 10.0)
+    assert st("fran") == ("submitted", None, 10.0)
+    assert st("jose") == ("graded", 10.0, 10.0)
+
+    assert progress.row("beto", A1)["late"] is True
+    assert progress.row("ana", A1)["late"] is False
+    assert progress.row("ana", A1)["submitted_at"] == dt.datetime(2026, 11, 19, 23, 30)  # UTC
+    assert progress.row("fran", A1)["submitted_at"] == dt.datetime(2026, 11, 21, 11, 0)
+    assert progress.row("dani", A1)["submitted_at"] is None
+    assert progress.row("jose", A1)["learner"] == "José Núñez"
+
+    s1, s2 = progress.assignment_summary()
+    assert (s1["learners"], s1["submitted"], s1["not_started"]) == (7, 6, 1)
+    assert (s1["graded"], s1["needs_manual_grading"], s1["waiting_autograde"]) == (3, 1, 2)
+    assert s1["mean_percent"] == pytest.approx((90 + 0 + 100) / 3)
+    assert (s2["submitted"], s2["graded"]) == (1, 1)
+
+    table = progress.status_table()
+    assert table.loc["dani", A1] == "not started" and table.loc["carla", A1] == "graded"
+    frame = progress.to_frame()
+    assert list(frame.columns) == list(gbmod.ROW_FIELDS)
+
+
+def test_without_course_folders_the_gradebook_alone_decides(course):
+    progress = gbmod.load_progress(course, use_course_folders=False)
+    assert "fran" not in [lr["id"] for lr in progress.learners]
+    assert progress.row("eli", A1)["status"] == "submitted"
+
+
+def test_resubmitted_after_autograde_waits_for_autograde_again(tmp_path):
+    root = build_course(tmp_path / "exercises")
+    graded = root / "autograded" / "ana" / A1
+    graded.mkdir(parents=True)
+    sub = root / "submitted" / "ana" / A1
+    sub.mkdir(parents=True)
+    (sub / "timestamp.txt").write_text("2026-11-19 23:30:00 UTC")  # the autograded one
+    assert gbmod.load_progress(root).row("ana", A1)["status"] == "graded"
+    (sub / "timestamp.txt").write_text("2026-11-24 10:00:00 UTC")  # handed in again since
+    row = gbmod.load_progress(root).row("ana", A1)
+    assert (row["status"], row["score"], row["submitted_at"]) == ("submitted", None, dt.datetime(2026, 11, 24, 10))
+
+
+def test_missing_gradebook_is_a_clear_error_and_creates_nothing(tmp_path, capsys):
+    with pytest.raises(gbmod.NoGradebookError, match="no gradebook at"):
+        gbmod.load_progress(tmp_path)
+    rc = report.main(["--course", str(tmp_path), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"no gradebook at {tmp_path / 'gradebook.db'}" in err
+    assert "generate_assignment" in err
+    assert not (tmp_path / "gradebook.db").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_empty_gradebook_still_writes_a_page(tmp_path):
+    with new_gradebook(tmp_path / "gradebook.db"):
+        pass
+    assert report.main(["--course", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    page = (tmp_path / "out" / "progress.html").read_text(encoding="utf-8")
+    assert "No assignments in the gradebook yet." in page
+
+
+# ---------------------------------------------------------------------------------------------
+# The files
+
+
+class _Cells(HTMLParser):
+    """learner id → [(status, visible text)] from the report table."""
+
+    def __init__(self):
+        super().__init__()
+        self.rows: dict[str, list[list[str]]] = {}
+        self._learner = None
+        self._cell = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and "data-learner" in attrs:
+            self._learner = attrs["data-learner"]
+            self.rows[self._learner] = []
+        if tag == "td" and "data-status" in attrs and self._learner:
+            self._cell = [attrs["data-status"], ""]
+            self.rows[self._learner].append(self._cell)
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._cell[1] += data
+
+
+def _read_csv(path: Path) -> dict[tuple[str, str], dict]:
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        return {(r["learner_id"], r["assignment"]): r for r in csv.DictReader(fh)}
+
+
+def _check_outputs(out: Path):
+    rows = _read_csv(out / "progress.csv")
+    assert len(rows) == 14
+    never, zero = rows[("dani", A1)], rows[("carla", A1)]
+    assert (never["status"], never["score"], never["submitted_at"]) == ("not started", "", "")
+    assert (zero["status"], zero["score"], zero["max_score"], zero["percent"]) == ("graded", "0", "10", "0.0")
+    assert zero["submitted_at"] == "2026-11-18T18:00:00+00:00"
+    assert (rows[("ana", A1)]["score"], rows[("ana", A1)]["percent"]) == ("9", "90.0")
+    assert (rows[("beto", A1)]["status"], rows[("beto", A1)]["score"], rows[("beto", A1)]["late"]) == (
+        "needs manual grading",
+        "3",
+        "yes",
+    )
+    assert (rows[("eli", A1)]["status"], rows[("eli", A1)]["score"]) == ("submitted", "")
+    assert rows[("jose", A1)]["learner"] == "José Núñez"
+
+    page = (out / "progress.html").read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", " ", page).split())  # what a reader sees
+    assert "6 of 7 learners have submitted 01_first_images" in text
+    assert "1 of 7 learners have submitted 02_prompts" in text
+    assert "http://" not in page and "https://" not in page and "<script" not in page  # self-contained
+    parser = _Cells()
+    parser.feed(page)
+    cells = parser.rows
+    assert set(cells) == {"ana", "beto", "carla", "dani", "eli", "fran", "jose"}
+    assert cells["dani"][0][0] == "not started" and "0 /" not in cells["dani"][0][1]
+    assert cells["carla"][0][0] == "graded" and "0 / 10" in cells["carla"][0][1]
+    assert cells["ana"][0][0] == "graded" and "9 / 10" in cells["ana"][0][1]
+    assert cells["beto"][0][0] == "needs manual grading" and "3 / 10 so far" in cells["beto"][0][1]
+    assert "late" in cells["beto"][0][1]
+    assert cells["eli"][0][0] == "submitted"
+    assert cells["ana"][1] == ["graded", cells["ana"][1][1]] and "4 / 4" in cells["ana"][1][1]
+    assert "José Núñez" in page
+    return page
+
+
+def test_report_main_writes_html_and_csv(course, tmp_path, capsys):
+    out = tmp_path / "reports"
+    assert report.main(["--course", str(course), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert str(out / "progress.html") in printed and str(out / "progress.csv") in printed
+    assert "01_first_images 6/7 submitted, 3 graded" in printed
+    _check_outputs(out)
+
+
+def test_cli_report_with_db_url(course, tmp_path, capsys):
+    from genlab.cli import main as cli_main
+
+    # The gradebook somewhere else than the course folder, named by --db.
+    db = tmp_path / "elsewhere.db"
+    shutil.copy(course / "gradebook.db", db)
+    out = tmp_path / "r"
+    rc = cli_main(["report", "--course", str(course), "--db", f"sqlite:///{db}", "--out", str(out)])
+    assert rc == 0
+    assert "7 learners" in capsys.readouterr().out
+    _check_outputs(out)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium not installed (apt-get install chromium)")
+def test_page_renders_in_chromium(course, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    out = tmp_path / "reports"
+    assert report.main(["--course", str(course), "--out", str(out)]) == 0
+    shot = tmp_path / "progress.png"
+    subprocess.run(
+        [
+            CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+            "--no-first-run", "--disable-background-networking", "--window-size=1300,1000",
+            f"--screenshot={shot}", (out / "progress.html").as_uri(),
+        ],
+        check=True, capture_output=True, timeout=120,
+    )
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+
+    def shown(rgb):
+        return bool((pixels == np.array(rgb)).all(axis=1).any())
+
+    # The rendered page shows the graded bar green and the manual-grading amber from the CSS.
+    assert shown((0x16, 0xA3, 0x4A))
+    assert shown((0xD9, 0x77, 0x06))
