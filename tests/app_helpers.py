@@ -1,0 +1,123 @@
+"""Reusable helpers for testing any app in apps/: launch it on a free port, drive it with
+gradio_client or a headless Chromium.
+
+In a test module:
+
+    from app_helpers import app_server, browser, page  # noqa: F401  (pytest fixtures)
+
+    studio = app_server("studio")            # module-scoped fixture: a RunningApp
+
+    def test_something(studio):
+        client = studio.client()
+        ...
+
+Apps start exactly as `genlab demo NAME` starts them (`genlab.demo.load_app` and
+`launch_settings`), on 127.0.0.1. tests/conftest.py has already set GRADIO_TEMP_DIR and
+HF_HUB_OFFLINE before gradio is imported.
+
+The browser is Debian's Chromium (`apt-get install chromium`); Playwright's own browser
+download does not work offline. Set GENLAB_CHROMIUM to use another binary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from types import ModuleType
+
+import pytest
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    name: str
+    url: str
+    module: ModuleType
+
+    @property
+    def demo(self):
+        return self.module.demo
+
+    def client(self, **kwargs):
+        from gradio_client import Client
+
+        return Client(self.url, verbose=False, **kwargs)
+
+
+@contextlib.contextmanager
+def launch_app(name: str, **launch_extra):
+    """Start apps/NAME.py on a free local port for the duration of the `with` block."""
+    from genlab.demo import launch_settings, load_app
+
+    module = load_app(name)
+    settings = launch_settings(module, port=free_port(), prevent_thread_lock=True, quiet=True, **launch_extra)
+    module.demo.launch(**settings)
+    try:
+        yield RunningApp(name=name, url=module.demo.local_url, module=module)
+    finally:
+        module.demo.close()
+
+
+def app_server(name: str, scope: str = "module", **launch_extra):
+    """A pytest fixture that runs apps/NAME.py while the tests of its scope run."""
+
+    @pytest.fixture(scope=scope)
+    def _running_app():
+        with launch_app(name, **launch_extra) as app:
+            yield app
+
+    return _running_app
+
+
+def chromium_executable() -> str:
+    path = os.environ.get("GENLAB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+    if not os.path.exists(path):
+        pytest.fail(
+            "Browser tests need Chromium: run `apt-get update && apt-get install -y chromium` "
+            "(or set GENLAB_CHROMIUM to a Chromium binary), or deselect them with -m 'not browser'.",
+            pytrace=False,
+        )
+    return path
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=VIEWPORT, locale="en-US")
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
