@@ -24,13 +24,29 @@ class ModelNotFoundError(FileNotFoundError):
     """The profile's model files are not on this machine. The message says how to get them."""
 
 
+def _hf_cache_dir() -> Path:
+    """The Hugging Face Hub cache folder, found the way huggingface_hub finds it (without importing it)."""
+    import sys
+
+    if "huggingface_hub.constants" in sys.modules:
+        return Path(sys.modules["huggingface_hub.constants"].HF_HUB_CACHE)
+    env = os.environ
+    if env.get("HF_HUB_CACHE"):
+        return Path(env["HF_HUB_CACHE"]).expanduser()
+    home = env.get("HF_HOME") or os.path.join(env.get("XDG_CACHE_HOME", "~/.cache"), "huggingface")
+    return Path(home).expanduser() / "hub"
+
+
 def _hub_snapshot(source: ModelSource) -> Path | None:
     """The local folder of a Hub repo in the Hugging Face cache, or None. Never uses the network."""
+    cache = _hf_cache_dir()
+    if not (cache / f"models--{source.repo.replace('/', '--')}").is_dir():
+        return None  # answered at once, before importing huggingface_hub
     from huggingface_hub import snapshot_download
     from huggingface_hub.errors import LocalEntryNotFoundError
 
     try:
-        return Path(snapshot_download(source.repo, revision=source.revision, local_files_only=True))
+        return Path(snapshot_download(source.repo, revision=source.revision, local_files_only=True, cache_dir=cache))
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
         return None
 
@@ -71,12 +87,6 @@ def missing_model_message(profile: Profile, source: ModelSource) -> str:
 
 def _offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
-
-
-def _hf_cache_dir() -> str:
-    from huggingface_hub import constants
-
-    return constants.HF_HUB_CACHE
 
 
 def resolve(profile: Profile, source: ModelSource) -> Path:
@@ -156,9 +166,9 @@ def load_pipeline(task: str = "txt2img", profile: str | Profile | None = None, *
             f"Profile '{profile.name}' cannot do {task} (it does {', '.join(profile.tasks)}). "
             f"Profiles that can: {', '.join(able)}."
         )
-    device = device or best_device()
     for source in _sources(profile):  # fail fast, before any heavy import, when a model is missing
         resolve(profile, source)
+    device = device or best_device()
 
     key = (profile.name, task, device)
     with _lock:
