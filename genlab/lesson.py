@@ -1,0 +1,348 @@
+"""Small helpers that lessons (notebooks/NN_*.ipynb) share.
+
+Lessons stay short and readable for designers: they call `genlab.generate(...)` and these helpers,
+and all the logic lives here, where it is tested.
+
+    from genlab import lesson
+    out = lesson.output_dir("01")                  # outputs/01/ at the repo root (gitignored)
+    lesson.show(result, by="seed")                 # pictures with a label under each one
+    lesson.compare(first, again)                   # side by side + a difference map, "identical?"
+    print(lesson.describe(recipe))                 # a recipe as a short, readable card
+
+`show` and `compare` draw with matplotlib's object API (no pyplot state). In a notebook they
+display the figure as a PNG; elsewhere (scripts, tests) `show` returns the matplotlib Figure.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from PIL import Image
+
+from . import paths
+from .recipe import Recipe, read_recipe
+
+OUTPUTS_ENV = "GENLAB_OUTPUTS"  # overrides where lessons save (tests point it at a temp folder)
+
+# How a recipe field reads under a picture: label text and formatting.
+_FIELD_NAMES = {
+    "seed": "seed",
+    "steps": "steps",
+    "guidance": "guidance",
+    "negative_prompt": "negative",
+    "prompt": "prompt",
+    "sampler": "sampler",
+    "strength": "strength",
+    "profile": "model",
+    "size": "size",
+}
+
+
+# ---- where lessons save ------------------------------------------------------------------------
+def outputs_root() -> Path:
+    """The folder lessons save into: $GENLAB_OUTPUTS, else `outputs/` at the repo root."""
+    env = os.environ.get(OUTPUTS_ENV)
+    return Path(env).expanduser() if env else paths.REPO_ROOT / "outputs"
+
+
+def output_dir(lesson: str) -> Path:
+    """`outputs/<lesson>/`, created if needed. Works from any working folder."""
+    folder = outputs_root() / str(lesson)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def nice_path(path: str | Path) -> str:
+    """A path as a learner wants to read it: relative to the repo (or the current folder) when inside it."""
+    p = Path(path).resolve()
+    for base in (paths.REPO_ROOT, Path.cwd()):
+        try:
+            return p.relative_to(base.resolve()).as_posix()
+        except ValueError:
+            continue
+    return str(p)
+
+
+# ---- collecting pictures -----------------------------------------------------------------------
+def _is_generation(x) -> bool:
+    return hasattr(x, "images") and hasattr(x, "recipes")
+
+
+def pictures(items) -> list[tuple[Image.Image, Recipe | None]]:
+    """Flatten what a lesson has into (picture, recipe) pairs.
+
+    Accepts a Generation (all its pictures), a PIL image, a path to a PNG (its recipe is read when
+    it has one), or a list/tuple mixing these.
+    """
+    if _is_generation(items) or isinstance(items, (Image.Image, str, Path)):
+        items = [items]
+    out: list[tuple[Image.Image, Recipe | None]] = []
+    for item in items:
+        if _is_generation(item):
+            out.extend(zip(item.images, item.recipes))
+        elif isinstance(item, Image.Image):
+            out.append((item, None))
+        elif isinstance(item, (str, Path)):
+            img = Image.open(item)
+            try:
+                recipe = read_recipe(img)
+            except ValueError:
+                recipe = None
+            img.load()
+            out.append((img, recipe))
+        else:
+            raise TypeError(
+                f"Cannot show a {type(item).__name__}: give pictures from genlab.generate(), "
+                "PIL images, or paths to image files."
+            )
+    if not out:
+        raise ValueError("There are no pictures to show.")
+    return out
+
+
+def _format_value(value) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def label_for(recipe: Recipe | None, by: str | Sequence[str]) -> str:
+    """The label under a picture, made from its recipe: e.g. by=("seed", "steps") -> "seed 42 · steps 20"."""
+    if recipe is None:
+        return ""
+    fields = [by] if isinstance(by, str) else list(by)
+    parts = []
+    for field in fields:
+        if field == "size":
+            value = f"{recipe.width}x{recipe.height}"
+        elif hasattr(recipe, field):
+            value = getattr(recipe, field)
+        else:
+            known = ", ".join(_FIELD_NAMES)
+            raise ValueError(f"A recipe has no setting called '{field}'. Label by one of: {known}.")
+        name = _FIELD_NAMES.get(field, field.replace("_", " "))
+        text = _format_value(value)
+        if field == "prompt":
+            parts.append(text)
+        elif field == "negative_prompt":
+            parts.append(f"{name}: {text}")
+        else:
+            parts.append(f"{name} {text}")
+    return " · ".join(parts)
+
+
+# ---- drawing -----------------------------------------------------------------------------------
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def _display_figure(fig) -> None:
+    from IPython.display import Image as IPyImage
+    from IPython.display import display
+
+    display(IPyImage(data=figure_png(fig)))
+
+
+def figure_png(fig, dpi: int = 100) -> bytes:
+    """The figure as PNG bytes (what a notebook shows)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white")
+    return buf.getvalue()
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.wrap(text, width=width)) if text else ""
+
+
+def figure(
+    items,
+    labels: Sequence[str] | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    title: str | None = None,
+    cols: int | None = None,
+    size: float = 2.4,
+):
+    """A matplotlib Figure: the pictures in a grid, each with its label underneath.
+
+    `labels`: one text per picture; or `by`: recipe settings to write under each picture
+    ("seed", "steps", "guidance", "negative_prompt", "prompt", "sampler", ...). With neither,
+    pictures that have a recipe are labelled by seed.
+    """
+    from matplotlib.figure import Figure
+
+    pics = pictures(items)
+    if labels is not None:
+        labels = [str(x) for x in labels]
+        if len(labels) != len(pics):
+            raise ValueError(f"{len(pics)} pictures but {len(labels)} labels: give one label per picture.")
+    else:
+        labels = [label_for(r, by or "seed") for _, r in pics]
+    cols = cols or min(len(pics), 4)
+    rows = math.ceil(len(pics) / cols)
+    wrap_at = max(12, int(size * 11))
+    wrapped = [_wrap(t, wrap_at) for t in labels]
+    label_lines = max((w.count("\n") + 1 if w else 0) for w in wrapped)
+    label_h = 0.22 * label_lines + 0.1
+    title_h = 0.45 if title else 0.0
+    fig = Figure(figsize=(cols * size, rows * (size + label_h) + title_h))
+    for k, ((img, _), text) in enumerate(zip(pics, wrapped)):
+        ax = fig.add_subplot(rows, cols, k + 1)
+        small = max(img.size) < 256
+        ax.imshow(img.convert("RGB"), interpolation="nearest" if small else "antialiased")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_color("#bbbbbb")
+        ax.set_xlabel(text, fontsize=10, labelpad=4)
+    if title:
+        fig.suptitle(_wrap(title, wrap_at * cols), fontsize=12)
+    fig.tight_layout()
+    return fig
+
+
+def show(
+    items,
+    labels: Sequence[str] | None = None,
+    *,
+    by: str | Sequence[str] | None = None,
+    title: str | None = None,
+    cols: int | None = None,
+    size: float = 2.4,
+):
+    """Show pictures with a label under each one (see `figure`).
+
+    In a notebook the figure is displayed and nothing is returned; elsewhere the Figure is returned.
+    """
+    fig = figure(items, labels, by=by, title=title, cols=cols, size=size)
+    if _in_notebook():
+        _display_figure(fig)
+        return None
+    return fig
+
+
+# ---- comparing two pictures ---------------------------------------------------------------------
+def _one_picture(x) -> Image.Image:
+    pics = pictures(x)
+    if len(pics) != 1:
+        raise ValueError(f"compare() takes one picture on each side, got {len(pics)}; pick one, e.g. result.images[0].")
+    return pics[0][0]
+
+
+@dataclass
+class Comparison:
+    """How two pictures differ, pixel by pixel."""
+
+    pixels: int
+    changed: int  # pixels whose colour differs at all
+    largest_change: int  # 0-255, the biggest difference in any colour channel
+    same_size: bool = True
+
+    @property
+    def identical(self) -> bool:
+        return self.same_size and self.changed == 0
+
+    @property
+    def changed_fraction(self) -> float:
+        return self.changed / self.pixels if self.pixels else 1.0
+
+    def __str__(self) -> str:
+        if not self.same_size:
+            return "Different: the two pictures are not the same size."
+        if self.identical:
+            return f"Identical: all {self.pixels:,} pixels match."
+        share = (
+            f"{self.changed:,} of the {self.pixels:,} pixels"
+            if self.changed_fraction < 0.01
+            else f"{self.changed_fraction:.0%} of the {self.pixels:,} pixels"
+        )
+        tail = ": too small to see" if self.largest_change <= 3 else ""
+        return f"Different: {share} changed (largest change {self.largest_change} of 255{tail})."
+
+    def __repr__(self) -> str:
+        return str(self)
+
+    def __bool__(self) -> bool:  # `if compare(a, b):` reads as "if they are identical"
+        return self.identical
+
+
+def difference(a, b) -> Comparison:
+    """Compare two pictures without drawing anything."""
+    import numpy as np
+
+    a, b = _one_picture(a).convert("RGB"), _one_picture(b).convert("RGB")
+    if a.size != b.size:
+        return Comparison(pixels=a.width * a.height, changed=a.width * a.height, largest_change=255, same_size=False)
+    diff = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16))
+    per_pixel = diff.max(axis=2)
+    return Comparison(pixels=per_pixel.size, changed=int((per_pixel > 0).sum()), largest_change=int(per_pixel.max()))
+
+
+def difference_image(a, b) -> Image.Image:
+    """Black where the pictures match; the brighter, the bigger the change (boosted 4x to be visible)."""
+    import numpy as np
+
+    a, b = _one_picture(a).convert("RGB"), _one_picture(b).convert("RGB")
+    if a.size != b.size:
+        b = b.resize(a.size)
+    diff = np.abs(np.asarray(a, dtype=np.int16) - np.asarray(b, dtype=np.int16)).max(axis=2)
+    return Image.fromarray(np.clip(diff * 4, 0, 255).astype("uint8"), mode="L").convert("RGB")
+
+
+def compare(a, b, labels: Sequence[str] = ("A", "B"), *, title: str | None = None, draw: bool = True) -> Comparison:
+    """Show two pictures side by side with a difference map, and say whether they are identical.
+
+    Returns a Comparison (`.identical`, `.changed_fraction`); a notebook prints it as a sentence.
+    """
+    result = difference(a, b)
+    if draw:
+        pics = [_one_picture(a), _one_picture(b), difference_image(a, b)]
+        texts = [*labels, "difference (black = same)"]
+        fig = figure(pics, texts, title=title or str(result), cols=3)
+        if _in_notebook():
+            _display_figure(fig)
+    return result
+
+
+def same_pixels(a, b) -> bool:
+    """True when two pictures are identical, pixel for pixel."""
+    return difference(a, b).identical
+
+
+# ---- recipes as text -----------------------------------------------------------------------------
+def describe(recipe: Recipe | str | Path) -> str:
+    """A recipe as a short card a designer can read (from a Recipe or a PNG that carries one)."""
+    if not isinstance(recipe, Recipe):
+        recipe = read_recipe(recipe)
+    rows = [
+        ("Prompt", recipe.prompt),
+        ("Negative prompt", recipe.negative_prompt or "(none)"),
+        ("Seed", recipe.seed),
+        ("Steps", recipe.steps),
+        ("Guidance", _format_value(recipe.guidance)),
+        ("Size", f"{recipe.width} x {recipe.height} px"),
+        ("Sampler", recipe.sampler or recipe.scheduler or "(unknown)"),
+        ("Model", f"{recipe.profile or '?'} ({recipe.model or 'unknown model'})"),
+    ]
+    if recipe.strength is not None:
+        rows.insert(5, ("Strength", _format_value(recipe.strength)))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
+
+
+def list_saved(saved: Iterable[str | Path]) -> str:
+    """The saved files, one a line, as paths a learner can find."""
+    return "\n".join(nice_path(p) for p in saved)
