@@ -56,7 +56,7 @@ def build_course(root: Path) -> Path:
         gb.add_notebook(NB2, A2)
         gb.add_grade_cell("test_prompt", NB2, A2, max_score=4, cell_type="code")
 
-        gb.add_student("ana", first_name="Ana", last_name="Alvarez", email="ana@example.mx")
+        gb.add_student("ana", first_name="Ana", last_name="Álvarez", email="ana@example.mx")
         gb.add_student("beto", first_name="Beto", last_name="Barrios")
         gb.add_student("carla", first_name="Carla", last_name="Cruz")
         gb.add_student("dani", first_name="Daniela", last_name="Díaz")
@@ -113,7 +113,8 @@ def test_statuses_and_scores(course):
     assert [a["name"] for a in progress.assignments] == [A1, A2]
     assert [a["max_score"] for a in progress.assignments] == [10.0, 4.0]
     ids = [lr["id"] for lr in progress.learners]
-    assert sorted(ids) == ["ana", "beto", "carla", "dani", "eli", "fran", "jose"]
+    # By last name, accents folded (Álvarez first); fran has no name, so sorts by her id.
+    assert ids == ["ana", "beto", "carla", "dani", "eli", "fran", "jose"]
     assert len(progress.rows) == len(ids) * 2
 
     def st(learner, a=A1):
@@ -309,3 +310,22 @@ def test_page_renders_in_chromium(course, tmp_path):
     # The rendered page shows the graded bar green and the manual-grading amber from the CSS.
     assert shown((0x16, 0xA3, 0x4A))
     assert shown((0xD9, 0x77, 0x06))
+
+
+def test_course_nbgrader_config_is_honoured(course, tmp_path):
+    """The course's own nbgrader_config.py decides where the gradebook and submissions live."""
+    root = tmp_path / "other_course"
+    root.mkdir()
+    shutil.copy(course / "gradebook.db", tmp_path / "grades.db")
+    (root / "nbgrader_config.py").write_text(
+        "c = get_config()\n"
+        f"c.CourseDirectory.db_url = 'sqlite:///{tmp_path / 'grades.db'}'\n"
+        "c.CourseDirectory.submitted_directory = 'inbox'\n"
+    )
+    inbox = root / "inbox" / "dani" / A1
+    inbox.mkdir(parents=True)
+    (inbox / "timestamp.txt").write_text("2026-11-23 10:00:00.000000 UTC")
+    progress = gbmod.load_progress(root)
+    assert progress.source == f"sqlite:///{tmp_path / 'grades.db'}"
+    assert progress.row("dani", A1)["status"] == "submitted"  # collected into inbox/, not autograded
+    assert progress.row("carla", A1)["status"] == "graded"

@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -237,8 +238,14 @@ def _percent(score, max_score):
     return 100.0 * float(score) / float(max_score)
 
 
+def _fold(text: str | None) -> str:
+    """Sort key that puts "Álvarez" with the A's and "Núñez" with the N's."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def _sort_key_learner(lr: dict) -> tuple:
-    return ((lr["last_name"] or "").lower(), (lr["first_name"] or "").lower(), lr["id"].lower())
+    return (_fold(lr["last_name"] or lr["name"]), _fold(lr["first_name"]), _fold(lr["id"]))
 
 
 def load_progress(

@@ -158,6 +158,7 @@ h2 { font-size: 15px; text-transform: uppercase; letter-spacing: .06em; color: v
 .card .headline { font-size: 16px; margin: 0 0 10px; }
 .card .headline b { font-size: 22px; }
 .card .name { font-weight: 600; }
+.card .due { color: var(--muted); font-size: 13px; margin-left: 8px; white-space: nowrap; }
 .card .detail { color: var(--muted); font-size: 13px; margin: 8px 0 0; }
 .stack { display: flex; height: 10px; border-radius: 5px; overflow: hidden; background: var(--notstarted);
   border: 1px solid var(--line); }
@@ -193,7 +194,7 @@ table.progress { border-collapse: separate; border-spacing: 0; background: #fff;
 td.graded { background: #f6fdf8; } td.manual { background: #fffcf2; } td.submitted { background: #f7faff; }
 td.notstarted { background: #fff; color: var(--muted); }
 .graded .bar span { background: var(--graded-bar); } .manual .bar span { background: var(--manual-bar); }
-.legend { display: flex; flex-wrap: wrap; gap: 10px 24px; margin: 0; padding: 0; list-style: none; }
+.legend { display: flex; flex-wrap: wrap; gap: 8px 24px; margin: 0 0 14px; padding: 0; list-style: none; }
 .legend li { font-size: 13px; color: var(--muted); }
 .legend .chip { margin-right: 6px; }
 .empty { background: #fff; border: 1px dashed #cbd5e1; border-radius: 10px; padding: 20px; color: var(--muted); }
@@ -249,15 +250,23 @@ def _card_html(s: dict, tz) -> str:
         details.append(f"average {s['mean_percent']:.0f}% of graded")
     if s["late"]:
         details.append(f"{s['late']} late")
-    due = f" · due {_e(_fmt_date(s['due_at'], tz, with_time=False))}" if s["due_at"] else ""
+    due = f'<span class="due">due {_e(_fmt_date(s["due_at"], tz, with_time=False))}</span>' if s["due_at"] else ""
     return (
         '<div class="card">'
         f'<p class="headline"><b>{s["submitted"]}</b> of {s["learners"]} learners have submitted '
-        f'<span class="name">{_e(s["assignment"])}</span></p>'
+        f'<span class="name">{_e(s["assignment"])}</span>{due}</p>'
         f'<div class="stack">{stack}</div>'
-        f'<p class="detail">{_e(" · ".join(details))}{due}</p>'
+        f'<p class="detail">{_e(" · ".join(details))}</p>'
         "</div>"
     )
+
+
+def _legend_html() -> str:
+    items = "".join(
+        f'<li><span class="chip {STATUS_CLASS[status]}">{_e(status)}</span>{_e(STATUS_HELP[status])}</li>'
+        for status in reversed(STATUSES)
+    )
+    return f'<ul class="legend" aria-label="What the colours mean">{items}</ul>'
 
 
 def render_html(progress: Progress, *, title: str = "Course progress", timezone: str | None = None) -> str:
@@ -282,7 +291,9 @@ def render_html(progress: Progress, *, title: str = "Course progress", timezone:
         out += [_card_html(s, tz) for s in progress.assignment_summary()]
         out.append("</div>")
     if progress.assignments and progress.learners:
-        out.append('<h2>Learners</h2><div class="scroll"><table class="progress"><thead><tr><th>Learner</th>')
+        out.append("<h2>Learners</h2>")
+        out.append(_legend_html())
+        out.append('<div class="scroll"><table class="progress"><thead><tr><th>Learner</th>')
         for a in progress.assignments:
             sub = [f'{_fmt_points(a["max_score"])} points']
             if a["due_at"]:
@@ -300,12 +311,6 @@ def render_html(progress: Progress, *, title: str = "Course progress", timezone:
             s = summary[lr["id"]]
             out.append(f'<td class="done"><b>{s["graded"]}</b> of {s["assignments"]}</td></tr>')
         out.append("</tbody></table></div>")
-    out.append('<h2>What the colours mean</h2><ul class="legend">')
-    for status in reversed(STATUSES):
-        out.append(
-            f'<li><span class="chip {STATUS_CLASS[status]}">{_e(status)}</span>{_e(STATUS_HELP[status])}</li>'
-        )
-    out.append("</ul>")
     out.append(
         "<footer>Scores are points from nbgrader's gradebook; the bar under a score shows the share of the "
         f"maximum. Times are {_e(tzname)}. Source: {_e(progress.source)}</footer>"
