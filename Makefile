@@ -11,6 +11,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_CONSTRAINTS ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,-c constraints/cpu.txt)
 PORT ?= 8888
+# nbgrader runs helper commands (alembic, jupyter) by name: the venv's bin/ comes first on PATH.
+export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 .PHONY: setup lab test test-fast demo doctor report browser clean-venv
 
