@@ -536,25 +536,37 @@ def _object_phrase(obj: Shape, mention: set[str], *, allow_size: bool = True) ->
 REL_PHRASE_ALT = {"left of": "to the left of", "right of": "to the right of", "above": "above", "below": "below"}
 
 
-def caption(scene: Scene, rng: random.Random | None = None, *, mention: set[str] | None = None) -> str:
+CAPTION_TEMPLATES = 3  # one-object templates (two-object scenes have 2, clips 3)
+TWO_OBJECT_TEMPLATES = 2
+CLIP_TEMPLATES = 3
+
+
+def caption(
+    scene: Scene,
+    rng: random.Random | None = None,
+    *,
+    mention: set[str] | None = None,
+    template: int | None = None,
+) -> str:
     """Describe a scene in the grammar of the module docstring.
 
-    ``rng=None`` gives the canonical phrasing (template 0); otherwise ``rng`` picks a template.
-    ``mention`` is the set of optional attributes (size, position, style) to state; None = all.
+    ``rng=None`` gives the canonical phrasing (template 0); otherwise ``rng`` picks a template
+    (the canonical one half of the time). ``template`` forces one. ``mention`` is the set of
+    optional attributes (size, position, style) to state; None = all of them.
     """
     mention = set(OPTIONAL_ATTRIBUTES) if mention is None else set(mention)
     bg = f"{scene.background} background"
     if len(scene.objects) >= 2 and scene.relation is not None:
         o1 = _object_phrase(scene.objects[0], mention, allow_size=False)
         o2 = _object_phrase(scene.objects[1], mention, allow_size=False)
-        t = 0 if rng is None else rng.choice((0, 0, 1))
+        t = template if template is not None else (0 if rng is None else rng.choice((0, 0, 1)))
         if t == 0:
             return f"{_a(o1)} {scene.relation} {_a(o2)} on {_a(bg)}"
         return f"{_a(bg)} with {_a(o1)} {REL_PHRASE_ALT[scene.relation]} {_a(o2)}"
     obj = scene.objects[0]
     o = _object_phrase(obj, mention)
     pos = POSITION_PHRASES[obj.position] if "position" in mention else None
-    t = 0 if rng is None else rng.choice((0, 0, 1, 2))
+    t = template if template is not None else (0 if rng is None else rng.choice((0, 0, 1, 2)))
     if t == 0:
         return f"{_a(o)}{' ' + pos if pos else ''} on {_a(bg)}"
     if t == 1:
@@ -562,12 +574,12 @@ def caption(scene: Scene, rng: random.Random | None = None, *, mention: set[str]
     return f"{_a(bg)} with {_a(o)}{' ' + pos if pos else ''}"
 
 
-def clip_caption(clip: ClipSpec, rng: random.Random | None = None) -> str:
+def clip_caption(clip: ClipSpec, rng: random.Random | None = None, *, template: int | None = None) -> str:
     """"a yellow star moving right on a black background" (rng picks among 3 templates)."""
     obj = clip.scene.objects[0]
     o = f"{obj.colour} {obj.shape}"
     bg = f"{clip.scene.background} background"
-    t = 0 if rng is None else rng.choice((0, 0, 1, 2))
+    t = template if template is not None else (0 if rng is None else rng.choice((0, 0, 1, 2)))
     if t == 0:
         return f"{_a(o)} {clip.motion} on {_a(bg)}"
     if t == 1:
