@@ -23,14 +23,15 @@ with gr.Blocks(title="genlab Studio") as demo:
             prompt = gr.Textbox(label="Prompt", placeholder="a red circle on a blue background", lines=3, elem_id="prompt")
             negative_prompt = gr.Textbox(label="Negative prompt (what to avoid)", placeholder="blurry", lines=1)
             generate_btn = gr.Button("Generate", variant="primary", size="lg")
+            with gr.Row(equal_height=True):
+                seed = gr.Number(
+                    label="Seed", value=studio.RANDOM_SEED, precision=0, scale=3,
+                    info=f"{studio.RANDOM_SEED} = a new random seed each time; the same seed gives the same picture.",
+                )
+                with gr.Column(scale=1, min_width=140):
+                    random_btn = gr.Button("Random seed", size="sm")
+                    reuse_btn = gr.Button("Reuse last seed", size="sm")
             with gr.Group():
-                with gr.Row():
-                    seed = gr.Number(
-                        label="Seed", value=studio.RANDOM_SEED, precision=0, scale=3,
-                        info=f"{studio.RANDOM_SEED} = a new random seed each time; the same seed gives the same picture.",
-                    )
-                    random_btn = gr.Button("🎲 Random", size="sm", scale=1, min_width=90)
-                    reuse_btn = gr.Button("♻️ Reuse last", size="sm", scale=1, min_width=90)
                 steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label="Steps", info="More steps: slower, often more detail.")
                 guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label="Guidance (CFG scale)", info="Higher: follows the prompt more strictly.")
                 with gr.Row():
@@ -39,17 +40,21 @@ with gr.Blocks(title="genlab Studio") as demo:
 
         with gr.Column(scale=4):
             image = gr.Image(label="Picture (PNG, recipe inside)", type="filepath", format="png", interactive=False, elem_id="output", height=384)
-            seed_used = gr.Number(label="Seed used", precision=0, interactive=False, elem_id="seed-used")
+            seed_used = gr.Number(label="Seed used", precision=0, interactive=False, visible=False, elem_id="seed-used")
             recipe = gr.Textbox(label="Recipe (the text AUTOMATIC1111 and other tools read)", lines=4, interactive=False, buttons=["copy"], elem_id="recipe")
 
-    gallery = gr.Gallery(label="This session (newest first; click a picture to bring back its settings)", columns=6, height="auto", format="png", elem_id="history")
+    gallery = gr.Gallery(
+        label="This session, newest first (click a picture to bring back its settings)",
+        columns=8, fit_columns=False, height=300, object_fit="contain", format="png", elem_id="history",
+    )
 
     controls = [prompt, negative_prompt, seed, steps, guidance, size, sampler]
     gr.on(
         [generate_btn.click, prompt.submit], studio.generate, inputs=[*controls, history],
         outputs=[image, recipe, seed_used, history], api_name="generate",
         preprocess=False,  # raw values: genlab.studio checks them and explains mistakes in plain words
-    ).success(studio.show_history, history, gallery, api_visibility="private")
+        show_progress_on=image,  # one progress bar (and one error badge), on the picture
+    ).success(lambda saved: (studio.show_history(saved), gr.Number(visible=True)), history, [gallery, seed_used], api_visibility="private")
 
     random_btn.click(lambda: studio.RANDOM_SEED, None, seed, api_visibility="private")
     reuse_btn.click(lambda used: used if used is not None else studio.RANDOM_SEED, seed_used, seed, api_visibility="private")
@@ -59,7 +64,8 @@ with gr.Blocks(title="genlab Studio") as demo:
 
     gallery.select(pick_from_history, history, controls, api_visibility="private")
 
+launch_kwargs = dict(css=studio.CSS)  # Gradio 6 takes css at launch; `genlab demo` passes these on
 warm_up = studio.warm_up  # `genlab demo studio` loads the model before the first click
 
 if __name__ == "__main__":
-    demo.launch(server_name="127.0.0.1", ssr_mode=False)
+    demo.launch(server_name="127.0.0.1", ssr_mode=False, **launch_kwargs)

@@ -30,6 +30,12 @@ MAX_PROMPT_CHARS = 2000
 HISTORY_LIMIT = 40  # pictures kept per browser session; older ones drop off the end
 
 
+# Small pictures (the tiny model's 128 px) fill the picture box instead of sitting in its middle.
+CSS = """
+#output img { width: 100%; height: 100%; object-fit: contain; }
+"""
+
+
 class StudioInputError(ValueError):
     """A setting the designer can fix; the message says how."""
 
@@ -268,10 +274,10 @@ def warm_up(profile: str | None = None) -> None:
 
 
 # ---- Gradio handlers --------------------------------------------------------------------------
-def _gr_error(message: str):
+def _gr_error(message: str, title: str = "Check your settings"):
     import gradio as gr
 
-    return gr.Error(message, duration=None, print_exception=False)
+    return gr.Error(message, title=title, duration=20, print_exception=False)
 
 
 def generate(
@@ -299,6 +305,12 @@ def generate(
         raise _gr_error(str(err)) from err
     except (ValueError, TypeError) as err:  # the library explains its own limits
         raise _gr_error(f"These settings did not work: {err}") from err
+    except Exception as err:  # keep the app up; say what happened and what to do next
+        raise _gr_error(
+            f"The picture could not be made ({type(err).__name__}: {err}). The studio is still running: "
+            "try again, and if it happens again show this message to your trainer.",
+            title="Something went wrong",
+        ) from err
     return picture.path, picture.parameters, picture.seed, remember(history, picture)
 
 
