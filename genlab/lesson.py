@@ -163,8 +163,29 @@ def figure_png(fig, dpi: int = 100) -> bytes:
     return buf.getvalue()
 
 
+NBSP = "\u00a0"
+
+
 def _wrap(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width=width)) if text else ""
+    """Wrap to lines of `width` characters, breaking between " · " parts before breaking inside one."""
+    if not text:
+        return ""
+    parts = [p.replace(" ", NBSP) if len(p) <= width else p for p in text.split(" · ")]
+    return "\n".join(textwrap.wrap(" · ".join(parts), width=width))
+
+
+SHARED_FIELDS = ("seed", "steps", "guidance", "negative_prompt", "size")
+
+
+def shared_settings(recipes: Sequence[Recipe | None], skip: Iterable[str] = ()) -> str:
+    """The settings all these pictures have in common, e.g. "steps 20 · guidance 7"."""
+    if not recipes or any(r is None for r in recipes):
+        return ""
+    skip = set(skip)
+    same = [f for f in SHARED_FIELDS if f not in skip and len({label_for(r, f) for r in recipes}) == 1]
+    if "negative_prompt" in same and recipes[0].negative_prompt is None:
+        same.remove("negative_prompt")  # "negative: (none)" on every picture says nothing
+    return label_for(recipes[0], same) if same else ""
 
 
 def figure(
@@ -174,31 +195,40 @@ def figure(
     by: str | Sequence[str] | None = None,
     title: str | None = None,
     cols: int | None = None,
-    size: float = 2.4,
+    size: float | None = None,
+    settings: bool = True,
 ):
     """A matplotlib Figure: the pictures in a grid, each with its label underneath.
 
     `labels`: one text per picture; or `by`: recipe settings to write under each picture
     ("seed", "steps", "guidance", "negative_prompt", "prompt", "sampler", ...). With neither,
-    pictures that have a recipe are labelled by seed.
+    pictures that have a recipe are labelled by seed. The title defaults to the prompt when all
+    pictures share one; with `settings`, a line at the bottom lists the settings they all share.
     """
     from matplotlib.figure import Figure
 
     pics = pictures(items)
+    recipes = [r for _, r in pics]
+    fields = [by] if isinstance(by, str) else list(by or ["seed"])
     if labels is not None:
         labels = [str(x) for x in labels]
         if len(labels) != len(pics):
             raise ValueError(f"{len(pics)} pictures but {len(labels)} labels: give one label per picture.")
     else:
-        labels = [label_for(r, by or "seed") for _, r in pics]
+        labels = [label_for(r, fields) for r in recipes]
+    one_prompt = all(recipes) and len({r.prompt for r in recipes}) == 1 and "prompt" not in fields
+    footer = shared_settings(recipes, skip=fields if labels is None or by else ()) if settings else ""
+    if one_prompt and title is None:
+        title = recipes[0].prompt
+    elif one_prompt and settings and title != recipes[0].prompt:  # a title of your own: the shared prompt goes in the footer
+        footer = " · ".join(x for x in (f'"{recipes[0].prompt}"', footer) if x)
+    size = size or (3.2 if len(pics) == 1 else 2.4)
     cols = cols or min(len(pics), 4)
     rows = math.ceil(len(pics) / cols)
-    wrap_at = max(12, int(size * 11))
+    wrap_at = max(14, int(size * 11))
     wrapped = [_wrap(t, wrap_at) for t in labels]
     label_lines = max((w.count("\n") + 1 if w else 0) for w in wrapped)
-    label_h = 0.22 * label_lines + 0.1
-    title_h = 0.45 if title else 0.0
-    fig = Figure(figsize=(cols * size, rows * (size + label_h) + title_h))
+    fig = Figure(figsize=(cols * size, rows * (size + 0.2 * label_lines + 0.1)), layout="constrained")
     for k, ((img, _), text) in enumerate(zip(pics, wrapped)):
         ax = fig.add_subplot(rows, cols, k + 1)
         small = max(img.size) < 256
@@ -209,8 +239,9 @@ def figure(
             spine.set_color("#bbbbbb")
         ax.set_xlabel(text, fontsize=10, labelpad=4)
     if title:
-        fig.suptitle(_wrap(title, wrap_at * cols), fontsize=12)
-    fig.tight_layout()
+        fig.suptitle(_wrap(title, max(wrap_at, int(cols * size * 10))), fontsize=12)
+    if footer:
+        fig.supxlabel(_wrap(footer, max(wrap_at, int(cols * size * 13))), fontsize=9, color="#555555")
     return fig
 
 
@@ -221,13 +252,14 @@ def show(
     by: str | Sequence[str] | None = None,
     title: str | None = None,
     cols: int | None = None,
-    size: float = 2.4,
+    size: float | None = None,
+    settings: bool = True,
 ):
     """Show pictures with a label under each one (see `figure`).
 
     In a notebook the figure is displayed and nothing is returned; elsewhere the Figure is returned.
     """
-    fig = figure(items, labels, by=by, title=title, cols=cols, size=size)
+    fig = figure(items, labels, by=by, title=title, cols=cols, size=size, settings=settings)
     if _in_notebook():
         _display_figure(fig)
         return None
@@ -240,6 +272,11 @@ def _one_picture(x) -> Image.Image:
     if len(pics) != 1:
         raise ValueError(f"compare() takes one picture on each side, got {len(pics)}; pick one, e.g. result.images[0].")
     return pics[0][0]
+
+
+def _one_recipe(x) -> Recipe | None:
+    pics = pictures(x)
+    return pics[0][1] if len(pics) == 1 else None
 
 
 @dataclass
@@ -271,6 +308,19 @@ class Comparison:
         )
         tail = ": too small to see" if self.largest_change <= 3 else ""
         return f"Different: {share} changed (largest change {self.largest_change} of 255{tail})."
+
+    @property
+    def headline(self) -> str:
+        """A short title for the figure."""
+        if not self.same_size:
+            return "Different sizes"
+        if self.identical:
+            return "Identical: every pixel matches"
+        if self.largest_change <= 3:
+            return f"Looks identical: {self.changed:,} pixels differ very slightly"
+        if self.changed_fraction < 0.01:
+            return f"Different: {self.changed:,} pixels changed"
+        return f"Different: {self.changed_fraction:.0%} of the pixels changed"
 
     def __repr__(self) -> str:
         return str(self)
@@ -308,10 +358,15 @@ def compare(a, b, labels: Sequence[str] = ("A", "B"), *, title: str | None = Non
     Returns a Comparison (`.identical`, `.changed_fraction`); a notebook prints it as a sentence.
     """
     result = difference(a, b)
+    if len(labels) != 2:
+        raise ValueError("compare() needs two labels, one for each picture.")
     if draw:
         pics = [_one_picture(a), _one_picture(b), difference_image(a, b)]
         texts = [*labels, "difference (black = same)"]
-        fig = figure(pics, texts, title=title or str(result), cols=3)
+        fig = figure(pics, texts, title=title or result.headline, cols=3, settings=False)
+        shared = shared_settings([_one_recipe(a), _one_recipe(b)])
+        if shared:
+            fig.supxlabel(_wrap(f"both: {shared}", 90), fontsize=9, color="#555555")
         if _in_notebook():
             _display_figure(fig)
     return result

@@ -30,7 +30,7 @@ from genlab.recipe import Recipe, read_recipe, save_png
 
 NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-MIN_FIGURES = {"01_first_images": 9}  # image/png outputs the executed lesson must contain
+MIN_FIGURES = {"01_first_images": 8}  # image/png outputs the executed lesson must contain
 MIN_SAVED = {"01_first_images": 5}  # PNGs (with recipes) the lesson must save
 DEFAULT_MIN_FIGURES = 1
 KERNEL_NAME = "genlab-test-python"
@@ -270,29 +270,54 @@ def test_pictures_flattens_generations_images_and_files(tmp_path):
         lesson.pictures([])
 
 
+def _plain(text: str) -> str:
+    return text.replace(lesson.NBSP, " ").replace("\n", " ")
+
+
+def _labels(fig) -> list[str]:
+    return [_plain(ax.get_xlabel()) for ax in fig.axes]
+
+
 def test_figure_has_one_labelled_panel_per_picture():
     gen = Generation(images=[_solid("red"), _solid("blue"), _solid("green")], recipes=[_recipe(s) for s in (1, 2, 3)])
-    fig = lesson.show(gen, by="seed", title="three")  # outside a notebook: returns the figure
-    assert [ax.get_xlabel() for ax in fig.axes] == ["seed 1", "seed 2", "seed 3"]
-    assert fig._suptitle.get_text() == "three"
+    fig = lesson.show(gen, by="seed")  # outside a notebook: returns the figure
+    assert _labels(fig) == ["seed 1", "seed 2", "seed 3"]
+    # the shared prompt is the title; the settings they share are written at the bottom
+    assert _plain(fig._suptitle.get_text()) == "a red circle on a blue background"
+    assert _plain(fig._supxlabel.get_text()) == "steps 20 · guidance 7 · size 128x128"
+    # a title of your own moves the prompt to the bottom line
+    fig = lesson.figure(gen, by="seed", title="three seeds")
+    assert _plain(fig._suptitle.get_text()) == "three seeds"
+    assert _plain(fig._supxlabel.get_text()).startswith('"a red circle on a blue background" · steps 20')
     png = lesson.figure_png(fig)
     with Image.open(__import__("io").BytesIO(png)) as im:
         assert im.width > 3 * 128  # pictures are drawn larger than their pixels, side by side
     fig = lesson.figure([_solid("red"), _solid("blue")], ["left", "right"])
-    assert [ax.get_xlabel() for ax in fig.axes] == ["left", "right"]
+    assert _labels(fig) == ["left", "right"] and fig._suptitle is None and fig._supxlabel is None
     with pytest.raises(ValueError, match="2 pictures but 1 labels"):
         lesson.figure([_solid("red"), _solid("blue")], ["only one"])
+
+
+def test_labels_keep_settings_whole_when_wrapped():
+    lines = [_plain(x) for x in lesson._wrap("seed 4294967295 · steps 20 · guidance 7.5 · size 128x128", 20).split("\n")]
+    assert len(lines) > 1 and all(len(x) <= 20 for x in lines)
+    for part in ("seed 4294967295", "steps 20", "guidance 7.5", "size 128x128"):
+        assert any(part in line for line in lines), (part, lines)  # never "size" on one line, "128x128" on the next
+    long_prompt = "a large striped yellow star on a purple background in the top left"
+    assert max(len(x) for x in lesson._wrap(long_prompt, 20).split("\n")) <= 20  # long text still wraps
 
 
 def test_compare_says_identical_or_how_different():
     red = _solid("red")
     same = lesson.compare(red, red.copy(), draw=False)
     assert same.identical and bool(same) and str(same) == "Identical: all 16,384 pixels match."
+    assert same.headline == "Identical: every pixel matches"
     nearly = red.copy()
     nearly.putpixel((0, 0), (254, 0, 0))
     near = lesson.difference(red, nearly)
     assert not near.identical and near.changed == 1 and near.largest_change == 1
     assert "1 of the 16,384 pixels changed" in str(near) and "too small to see" in str(near)
+    assert near.headline.startswith("Looks identical")
     far = lesson.difference(red, _solid("blue"))
     assert far.changed_fraction == 1.0 and str(far).startswith("Different: 100% of the")
     assert not lesson.same_pixels(red, _solid("red", (64, 64)))
