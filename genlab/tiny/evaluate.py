@@ -47,9 +47,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import random
 import time
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,7 +61,10 @@ import numpy as np
 
 from genlab.tiny import world
 
-EVALUATOR_DIR = Path(__file__).resolve().parents[2] / "assets" / "models" / "tiny-shapes-evaluator"
+# The shipped evaluator; GENLAB_TINY_EVALUATOR points elsewhere (e.g. a freshly trained one).
+EVALUATOR_DIR = Path(
+    os.environ.get("GENLAB_TINY_EVALUATOR") or Path(__file__).resolve().parents[2] / "assets" / "models" / "tiny-shapes-evaluator"
+)
 SIZE = 128  # images are read at this size (others are resized)
 
 ATTRIBUTES = ("shape", "colour", "background", "size", "position", "style")
@@ -271,6 +276,7 @@ def _analyse(arrs: np.ndarray) -> list[_Frame]:
             # stripes/dots mix edge pixels with the background colour).
             d_px = dist_bg[i][pix]
             rgb_px = arrs[i][pix][d_px >= np.quantile(d_px, CORE)]
+            rgb_px = rgb_px[:: max(1, len(rgb_px) // 512)]  # enough pixels for a vote
             sd = _shade_distance(rgb_px)
             if bg_idx is not None:
                 sd[:, bg_idx] = np.inf
@@ -436,13 +442,30 @@ def _read_frames(frames: list[_Frame], evaluator: Evaluator | None) -> list[dict
     return out
 
 
+@contextmanager
+def _one_thread():
+    """Run torch on one thread meanwhile: the evaluator's many small tensor operations are faster
+    so (much faster on a busy machine); the previous setting is restored afterwards."""
+    import torch
+
+    old = torch.get_num_threads()
+    if old != 1:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if old != 1:
+            torch.set_num_threads(old)
+
+
 def read_images(images: Sequence[Any], *, evaluator: Evaluator | None = None, batch_size: int = 64) -> list[dict]:
     """:func:`read_image` for many pictures at once (batched; much faster per image)."""
     ev = evaluator if evaluator is not None else load_evaluator()
     out: list[dict] = []
-    for s in range(0, len(images), batch_size):
-        arrs = np.stack([_to_array(im) for im in images[s : s + batch_size]])
-        out += _read_frames(_analyse(arrs), ev)
+    with _one_thread():
+        for s in range(0, len(images), batch_size):
+            arrs = np.stack([_to_array(im) for im in images[s : s + batch_size]])
+            out += _read_frames(_analyse(arrs), ev)
     return out
 
 
@@ -471,9 +494,12 @@ def read_clips(clips: Sequence[Sequence[Any]], *, evaluator: Evaluator | None = 
     ev = evaluator if evaluator is not None else load_evaluator()
     flat = [f for c in clips for f in c]
     frames: list[_Frame] = []
-    for s in range(0, len(flat), 64):
-        frames += _analyse(np.stack([_to_array(im) for im in flat[s : s + 64]]))
-    reads = _read_frames(frames, ev)
+    reads: list[dict] = []
+    with _one_thread():
+        for s in range(0, len(flat), 64):
+            part = _analyse(np.stack([_to_array(im) for im in flat[s : s + 64]]))
+            frames += part
+            reads += _read_frames(part, ev)
     out, k = [], 0
     for c in clips:
         n = len(c)
@@ -685,7 +711,7 @@ def train_evaluator(
             loss.backward()
             opt.step()
             sched.step()
-            tot += float(loss) * len(idx)
+            tot += float(loss.detach()) * len(idx)
             correct_s += int((ls.argmax(1) == ys[idx]).sum())
             correct_t += int((lt.argmax(1) == yt[idx]).sum())
         log(
