@@ -340,10 +340,11 @@ def _evaluator_only(args) -> int:
 
     t0 = time.time()
     n = args.n or 400
-    res = E.validate_evaluator(n, seed=args.seed, n_clips=max(1, n // 4))
+    res = E.validate_evaluator(n, seed=args.seed, n_clips=max(1, n // 4), degraded=args.degraded)
     rows = []
     worst = 1.0
-    print(f"Evaluator on ground-truth world renders (seed {args.seed}; bar {EVALUATOR_BAR:.0%} per attribute)")
+    what = "damaged copies of ground-truth world renders" if args.degraded else "ground-truth world renders"
+    print(f"Evaluator on {what} (seed {args.seed}; bar {EVALUATOR_BAR:.0%} per attribute)")
     for g, d in res.items():
         for k, v in d.items():
             worst = min(worst, v["accuracy"])
@@ -353,7 +354,9 @@ def _evaluator_only(args) -> int:
     print(f"worst attribute {100 * worst:.1f}% -> {'PASS' if ok else 'FAIL'} ({time.time() - t0:.0f}s)")
     md = "# Evaluator accuracy on ground truth\n\n| group | attribute | accuracy | n |\n|---|---|---:|---:|\n"
     md += "".join(f"| {g} | {k} | {100 * a:.1f}% | {n} |\n" for g, k, a, n in rows)
-    _write_report(args.report, "evaluator", {"seed": args.seed, "bar": EVALUATOR_BAR, "groups": res, "passed": ok}, md)
+    name = "evaluator-degraded" if args.degraded else "evaluator"
+    payload = {"seed": args.seed, "degraded": args.degraded, "bar": EVALUATOR_BAR, "groups": res, "passed": ok}
+    _write_report(args.report, name, payload, md)
     return 0 if ok or not args.strict else 1
 
 
@@ -474,6 +477,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--report", type=Path, default=None, help="write JSON, Markdown and a picture grid here")
     p.add_argument("--grid-per-group", type=int, default=4)
     p.add_argument("--evaluator-only", action="store_true", help="measure the evaluator on ground-truth renders (no model)")
+    p.add_argument("--degraded", action="store_true", help="with --evaluator-only: read blurred, noisy, colour-drifted copies")
     p.add_argument("--strict", action="store_true", help="exit 1 when a bar is missed")
     p.set_defaults(func=_evaluate)
 
