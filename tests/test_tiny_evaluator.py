@@ -245,13 +245,20 @@ def test_labelled_grid_draws_clips_and_notes():
 @pytest.mark.slow
 def test_cli_evaluate_and_grid_on_a_model(tmp_path):
     """The whole evaluate / grid path on the model in assets (noise until it is trained)."""
-    from genlab.tiny import cli
+    from genlab.tiny import architecture, cli
 
-    rc = cli.main(["evaluate", "--n", "1", "--clips", "1", "--steps", "2", "--report", str(tmp_path), "--batch", "4"])
+    motion = cli.DEFAULT_MOTION
+    if not (motion / "config.json").exists():  # a random adapter of the shipped architecture
+        motion = tmp_path / "motion"
+        architecture.build_motion_adapter().save_pretrained(motion)
+    rep_dir = tmp_path / "report"
+    rc = cli.main(["evaluate", "--n", "1", "--clips", "1", "--steps", "2", "--report", str(rep_dir), "--batch", "4", "--motion", str(motion)])
     assert rc == 0
-    rep = json.loads((tmp_path / "adherence.json").read_text())
+    rep = json.loads((rep_dir / "adherence.json").read_text())
     assert {b["group"] for b in rep["bars"]} >= {"seen", "held-out", "position", "size", "style", "motion"}
-    assert len(rep["items"]) >= 6 and (tmp_path / "adherence.png").exists() and (tmp_path / "adherence.md").exists()
+    assert [it["group"] for it in rep["items"]].count("motion") == 1
+    assert "motion" in rep["items"][-1]["adherence"]
+    assert len(rep["items"]) == 7 and (rep_dir / "adherence.png").exists() and (rep_dir / "adherence.md").exists()
     out = tmp_path / "grid.png"
     assert cli.main(["grid", "--steps", "2", "--out", str(out)]) == 0
     assert Image.open(out).size[0] > 512
