@@ -7,6 +7,7 @@ Shipped models and fetched Hub models go through the very same `from_pretrained`
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from pathlib import Path
@@ -125,6 +126,33 @@ def apply_memory_strategy(pipe, profile: Profile, device: str):
     return pipe
 
 
+@contextlib.contextmanager
+def quiet_loading(enabled: bool = True):
+    """Hide loading bars and library chatter (e.g. transformers' note that torchvision is absent).
+
+    Used for the shipped tiny models, which load in a second: the bars only distract learners.
+    Real models keep their progress bars (loading them takes a while). Restores the settings after.
+    """
+    if not enabled:
+        yield
+        return
+    import diffusers.utils.logging as dlog
+    import transformers.utils.logging as tlog
+
+    levels = dlog.get_verbosity(), tlog.get_verbosity()
+    bars = dlog.is_progress_bar_enabled(), tlog.is_progress_bar_enabled()
+    dlog.set_verbosity_error(), tlog.set_verbosity_error()
+    dlog.disable_progress_bar(), tlog.disable_progress_bar()
+    try:
+        yield
+    finally:
+        dlog.set_verbosity(levels[0]), tlog.set_verbosity(levels[1])
+        if bars[0]:
+            dlog.enable_progress_bar()
+        if bars[1]:
+            tlog.enable_progress_bar()
+
+
 def _load_base(profile: Profile, device: str):
     """The profile's main pipeline, loaded from disk with from_pretrained."""
     import diffusers
@@ -174,7 +202,8 @@ def load_pipeline(task: str = "txt2img", profile: str | Profile | None = None, *
     with _lock:
         if key in _cache:
             return _cache[key]
-        pipe = _build(task, profile, device)
+        with quiet_loading(profile.shipped):
+            pipe = _build(task, profile, device)
         _cache[key] = pipe
         return pipe
 
