@@ -1,0 +1,174 @@
+"""`genlab lab` for real: a subprocess in a temporary copy of the course, with its own HOME and
+Jupyter folders. JupyterLab must answer, nbgrader's Assignments endpoint must list the released
+exercise, a learner must be able to fetch and submit it, and the server must stop cleanly."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from genlab import paths
+from genlab.course import nbgrader_ops
+
+ASSIGNMENT = "01_first_images"
+TOKEN = "genlab-test-token-0123456789"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _request(url: str, method: str = "GET", data: dict | None = None, timeout: float = 60):
+    body = urllib.parse.urlencode(data).encode() if data is not None else (b"" if method == "POST" else None)
+    req = urllib.request.Request(url, data=body, method=method, headers={"Authorization": f"token {TOKEN}"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        return resp.status, resp.read().decode("utf-8", "replace")
+
+
+def _copy_repo_layout(root: Path) -> None:
+    """What `genlab lab` needs from a fresh clone: both nbgrader configs and the exercise."""
+    (root / "exercises" / "source").mkdir(parents=True)
+    shutil.copy2(paths.REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy2(paths.COURSE_DIR / "nbgrader_config.py", root / "exercises" / "nbgrader_config.py")
+    shutil.copytree(
+        paths.COURSE_DIR / "source" / ASSIGNMENT,
+        root / "exercises" / "source" / ASSIGNMENT,
+        ignore=shutil.ignore_patterns("outputs", ".ipynb_checkpoints", "__pycache__"),
+    )
+    (root / "notebooks").mkdir()
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    base = tmp_path_factory.mktemp("lab")
+    root = base / "genlab"
+    _copy_repo_layout(root)
+    home = base / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "GENLAB_EXCHANGE", "GENLAB_ASSIGNMENT_DIR"))}
+    env.pop("GENLAB_PROFILE", None)  # genlab lab must choose tiny by itself
+    env.update(
+        HOME=str(home),
+        JUPYTER_CONFIG_DIR=str(home / ".jupyter"),
+        JUPYTER_DATA_DIR=str(home / ".local/share/jupyter"),
+        JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
+        PYTHONUNBUFFERED="1",
+    )
+    port = _free_port()
+    log_path = base / "lab.log"
+    log = open(log_path, "w")
+    cmd = [sys.executable, "-m", "genlab", "lab", "--root", str(root), "--no-browser", "--port", str(port), "--token", TOKEN]
+    proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+
+    deadline = time.monotonic() + 300
+    while True:
+        if proc.poll() is not None:
+            log.close()
+            pytest.fail(f"genlab lab exited with {proc.returncode}:\n{log_path.read_text()[-6000:]}")
+        try:
+            log.flush()
+            announced = "genlab lab is running" in log_path.read_text()  # printed once the port is open
+            if announced and _request(f"{url}/api/status", timeout=5)[0] == 200:
+                break
+        except (urllib.error.URLError, ConnectionError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            proc.kill()
+            log.close()
+            pytest.fail(f"JupyterLab did not answer within 300 s:\n{log_path.read_text()[-6000:]}")
+        time.sleep(0.5)
+
+    info = {"url": url, "root": root, "proc": proc, "log_path": log_path, "env": env}
+    yield info
+    if proc.poll() is None:  # the shutdown test did not run or failed
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    log.close()
+
+
+def _assignments(lab) -> list[dict]:
+    status, body = _request(f"{lab['url']}/assignments?course_id=genlab")
+    assert status == 200
+    answer = json.loads(body)
+    assert answer["success"] is True, answer
+    return [a for a in answer["value"] if a["course_id"] == "genlab" and a["assignment_id"] == ASSIGNMENT]
+
+
+pytestmark = pytest.mark.slow
+
+
+def test_lab_page_answers(lab):
+    status, body = _request(f"{lab['url']}/lab?token={TOKEN}")
+    assert status == 200 and "JupyterLab" in body
+
+
+def test_course_was_generated_and_released(lab):
+    course = lab["root"] / "exercises"
+    assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert (course / ".exchange" / "genlab" / "outbound" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
+    assert (course / "gradebook.db").is_file()
+    learner_config = lab["root"] / "my-assignments" / "nbgrader_config.py"
+    assert str(course) in learner_config.read_text()
+    log = lab["log_path"].read_text()
+    assert "genlab lab is running" in log and f"/lab?token={TOKEN}" in log  # no notebooks/01 yet: /lab
+    assert "genlab profile: tiny" in log
+
+
+def test_assignment_list_shows_the_released_exercise(lab):
+    released = [a for a in _assignments(lab) if a["status"] == "released"]
+    assert len(released) == 1, _assignments(lab)
+
+
+def test_learner_fetches_and_submits(lab):
+    status, _ = _request(
+        f"{lab['url']}/assignments/fetch", "POST", {"course_id": "genlab", "assignment_id": ASSIGNMENT}
+    )
+    assert status == 200
+    fetched = lab["root"] / "my-assignments" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    assert fetched.is_file()
+    entries = _assignments(lab)
+    assert [a["status"] for a in entries if a["status"] == "fetched"] == ["fetched"], entries
+    notebook = next(a for a in entries if a["status"] == "fetched")["notebooks"][0]
+    assert notebook["path"] == f"my-assignments/{ASSIGNMENT}/{ASSIGNMENT}.ipynb"  # relative to the lab root
+
+    status, body = _request(
+        f"{lab['url']}/assignments/submit", "POST", {"course_id": "genlab", "assignment_id": ASSIGNMENT}
+    )
+    assert status == 200 and json.loads(body)["success"] is True, body
+    inbound = lab["root"] / "exercises" / ".exchange" / "genlab" / "inbound"
+    submitted = [p.name for p in inbound.iterdir() if f"+{ASSIGNMENT}+" in p.name]
+    assert len(submitted) == 1, submitted
+
+
+def test_second_setup_has_nothing_to_do_and_sees_changes(lab):
+    course = lab["root"] / "exercises"
+    assert nbgrader_ops.ensure_released(course, log=lambda m: None) == []
+    lay = nbgrader_ops.layout(course)
+    assert not nbgrader_ops.needs_generate(lay, ASSIGNMENT) and not nbgrader_ops.needs_release(lay, ASSIGNMENT)
+    source = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    later = time.time() + 5
+    os.utime(source, (later, later))  # the trainer edits the exercise
+    assert nbgrader_ops.needs_generate(lay, ASSIGNMENT)
+
+
+def test_shutdown_is_clean(lab):
+    status, _ = _request(f"{lab['url']}/api/shutdown", "POST")
+    assert status == 200
+    assert lab["proc"].wait(timeout=60) == 0
