@@ -1,0 +1,120 @@
+"""The tiny trainer: presets are sane data, and the smoke preset trains both models end to end
+into folders that load offline as StableDiffusionPipeline / AnimateDiffPipeline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from genlab.tiny import train
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_presets_are_complete_and_fit_their_budgets():
+    keys = set(train.PRESETS["gpu"])
+    for name, p in train.PRESETS.items():
+        assert set(p) == keys, name
+        assert p["vae_steps"] > 0 and p["unet_steps"] > 0 and p["motion_steps"] > 0
+        assert 0 < p["vae_time_frac"] < 1
+    gpu = train.PRESETS["gpu"]
+    # Image + motion commands together well inside the 6.5 minutes on the GPU machine.
+    assert gpu["image_minutes"] + gpu["motion_minutes"] <= 6.0
+    # The CPU preset's step counts fit 90 minutes at the rates measured on 2 cores.
+    cpu = train.PRESETS["cpu"]
+    total = train._estimate_cpu_minutes(cpu, "image") + train._estimate_cpu_minutes(cpu, "motion")
+    assert total <= 90, total
+    assert train.PRESETS["smoke"]["unet_steps"] < 10
+
+
+def test_cli_parses_overrides(tmp_path):
+    args = train._parser().parse_args(
+        ["image", "--preset", "gpu", "--unet-steps", "7", "--batch-size", "5", "--out", str(tmp_path), "--max-minutes", "2"]
+    )
+    cfg = train._config(args)
+    assert cfg["unet_steps"] == 7 and cfg["unet_batch"] == 5 and cfg["max_minutes"] == 2
+    assert cfg["workers"] <= max(0, (os.cpu_count() or 1) - 1)
+    with pytest.raises(SystemExit):
+        train._parser().parse_args(["sound"])
+
+
+def test_batches_are_seeded_by_index_not_by_worker():
+    maker = train.ImageBatchMaker(0, "t", 3, tokenizer_dir=str(train.TOKENIZER_DIR))
+    x1, ids1 = maker(5)
+    x2, ids2 = maker(5)
+    assert x1.shape == (3, 3, 128, 128) and x1.dtype.is_floating_point is False
+    assert ids1.shape == (3, 77)
+    assert (x1 == x2).all() and (ids1 == ids2).all()
+    assert not (maker(6)[0] == x1).all()
+    clips = train.ClipBatchMaker(0, "c", 2, 8, str(train.TOKENIZER_DIR))
+    f, ids = clips(0)
+    assert f.shape == (2, 8, 3, 128, 128) and ids.shape == (2, 77)
+
+
+def test_budget_follows_whichever_limit_comes_first():
+    b = train.Budget(steps=100, deadline=time.time() + 3600, warmup=10)
+    assert b.lr_factor(0) < 0.2 and 0.95 < b.lr_factor(10) <= 1.0
+    assert b.lr_factor(99) < 0.1 and b.done(100) and not b.done(50)
+    t = train.Budget(steps=10**9, deadline=time.time() - 1, warmup=1)
+    assert t.done(3) and t.stop_reason(3) == "time" and t.lr_factor(3) < 0.1
+
+
+@pytest.mark.slow
+def test_smoke_preset_trains_both_models_and_they_load_offline(tmp_path):
+    env = dict(os.environ, HF_HUB_OFFLINE="1", OMP_WAIT_POLICY="PASSIVE", PYTHONPATH=str(REPO))
+    image_dir, motion_dir = tmp_path / "tiny-shapes", tmp_path / "tiny-shapes-motion"
+    t0 = time.time()
+    for what, out in (("image", image_dir), ("motion", motion_dir)):
+        r = subprocess.run(
+            [sys.executable, "-m", "genlab.tiny.train", what, "--preset", "smoke", "--device", "cpu", "--out", str(out)],
+            cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+        )
+        assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+        assert f"genlab tiny train {what}:" in r.stdout
+    took = time.time() - t0
+    # CI budget: 60 s on 2 idle cores; generous here as test machines are shared.
+    assert took < 180, took
+
+    info = json.loads((image_dir / "training.json").read_text())
+    assert info["preset"] == "smoke" and info["seed"] == 0 and info["command"].startswith("genlab tiny train image")
+    assert info["vae"]["steps"] == train.PRESETS["smoke"]["vae_steps"]
+    assert info["unet"]["steps"] == train.PRESETS["smoke"]["unet_steps"]
+    assert info["vae"]["scaling_factor"] > 0 and "torch" in info["versions"]
+    assert json.loads((motion_dir / "training.json").read_text())["motion"]["steps"] == train.PRESETS["smoke"]["motion_steps"]
+    size = sum(p.stat().st_size for p in image_dir.rglob("*") if p.is_file())
+    assert size <= 25e6, size
+
+    import torch
+    from diffusers import AnimateDiffPipeline, MotionAdapter, StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline.from_pretrained(image_dir, torch_dtype=torch.float32)
+    assert pipe.unet.dtype == torch.float32
+    assert abs(pipe.vae.config.scaling_factor - info["vae"]["scaling_factor"]) < 1e-6
+    assert pipe.tokenizer.model_max_length == 77
+    st = next((image_dir / "unet").glob("*.safetensors"))
+    from safetensors import safe_open
+
+    with safe_open(str(st), "pt") as f:
+        assert f.get_tensor(next(iter(f.keys()))).dtype == torch.float16
+    pipe.set_progress_bar_config(disable=True)
+    g = torch.Generator().manual_seed(0)
+    img = pipe("a red circle on a blue background", num_inference_steps=2, guidance_scale=7.0, generator=g).images[0]
+    assert img.size == (128, 128)
+
+    adapter = MotionAdapter.from_pretrained(motion_dir, torch_dtype=torch.float32)
+    anim = AnimateDiffPipeline(
+        vae=pipe.vae, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer, unet=pipe.unet,
+        motion_adapter=adapter, scheduler=pipe.scheduler,
+    )
+    anim.set_progress_bar_config(disable=True)
+    frames = anim(
+        "a yellow star moving right on a black background", num_frames=8, num_inference_steps=2,
+        guidance_scale=7.0, height=128, width=128, generator=torch.Generator().manual_seed(0),
+    ).frames[0]
+    assert len(frames) == 8 and frames[0].size == (128, 128)
