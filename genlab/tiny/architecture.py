@@ -32,7 +32,10 @@ VAE_CONFIG = dict(
     block_out_channels=(32, 64, 64, 64),
     layers_per_block=1,
     latent_channels=LATENT_CHANNELS,
-    norm_num_groups=32,
+    # 8 groups, not SD's 32: with 32 channels, 32 groups is one channel per group (an instance
+    # norm) and the decoder's last norm wipes out absolute colour. Measured on 2 CPU cores,
+    # 300 steps: full-frame L1 0.38 with 32 groups, 0.22 with 8 (and the colours right).
+    norm_num_groups=8,
     sample_size=IMAGE_SIZE,
     # Set from the trained latents' standard deviation (as real SD's 0.18215 was);
     # the trainer overwrites it.
