@@ -1,71 +1,138 @@
-"""Studio: make pictures from text, with the recipe saved inside every PNG.
+"""Studio: text to image, image to image, inpainting and X/Y grids, with the recipe inside every PNG.
 
-Start it with `genlab demo studio` (or `gradio apps/studio.py` to reload on every edit).
-Script it from Python:
+Start it with `genlab demo studio` (`--room` for a whole room; `gradio apps/studio.py` reloads
+on every edit). Script it from Python:
 
     from gradio_client import Client
-    png, recipe, seed, = Client("http://127.0.0.1:7860/").predict(
+    pictures, recipe, seed = Client("http://127.0.0.1:7860/").predict(
         prompt="a red circle on a blue background", seed=42, api_name="/generate")
+    pictures[0]["image"]     # the PNG, recipe inside
 """
 
 import gradio as gr
 
-from genlab import studio
+from genlab import room, studio
+from genlab.i18n import L, gradio_i18n, language_of
 
-opts = studio.options()  # sizes, samplers and starting values from the active profile
+opts = studio.options()  # sizes, samplers, presets and starting values from the active profile
+model_queue = dict(concurrency_id="model", concurrency_limit=room.settings().concurrency)  # room mode: batches
 
 with gr.Blocks(title="genlab Studio") as demo:
-    gr.Markdown(f"# genlab Studio\nModel: **{opts.title}**. Every picture keeps its recipe inside the PNG.")
-    history = gr.State([])
+    gr.Markdown(L("studio.title"))
+    gr.Markdown(f"{opts.title}", elem_classes="genlab-note")
+    history, shown, selected = gr.State([]), gr.State([]), gr.State(0)
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):
-            prompt = gr.Textbox(label="Prompt", placeholder="a red circle on a blue background", lines=3, elem_id="prompt")
-            negative_prompt = gr.Textbox(label="Negative prompt (what to avoid)", placeholder="blurry", lines=1)
-            generate_btn = gr.Button("Generate", variant="primary", size="lg")
-            with gr.Row(equal_height=True):
-                seed = gr.Number(
-                    label="Seed", value=studio.RANDOM_SEED, precision=0, scale=3,
-                    info=f"{studio.RANDOM_SEED} = a new random seed each time; the same seed gives the same picture.",
-                )
-                with gr.Column(scale=1, min_width=140):
-                    random_btn = gr.Button("Random seed", size="sm")
-                    reuse_btn = gr.Button("Reuse last seed", size="sm")
+            prompt = gr.Textbox(label=L("studio.prompt"), placeholder=L("studio.prompt_placeholder"), lines=2, elem_id="prompt")
+            negative_prompt = gr.Textbox(label=L("studio.negative"), placeholder=L("studio.negative_placeholder"), lines=1, elem_id="negative")
+            style = gr.Dropdown(studio.style_menu(), value=studio.NO_STYLE, label=L("studio.style"), info=L("studio.style_info"), elem_id="style")
+
+            with gr.Tabs() as tabs:
+                with gr.Tab(L("studio.tab_txt2img"), id="txt2img"):
+                    generate_btn = gr.Button(L("studio.generate"), variant="primary", size="lg", elem_id="generate")
+                with gr.Tab(L("studio.tab_img2img"), id="img2img", visible="img2img" in opts.tasks):
+                    source = gr.Image(label=L("studio.source"), type="filepath", sources=["upload", "clipboard"], height=240, elem_id="source")
+                    strength = gr.Slider(0.05, 1, value=0.6, step=0.05, label=L("studio.strength"), info=L("studio.strength_info"))
+                    img2img_btn = gr.Button(L("studio.change"), variant="primary", elem_id="img2img-btn")
+                with gr.Tab(L("studio.tab_inpaint"), id="inpaint", visible="inpaint" in opts.tasks):
+                    editor = gr.ImageEditor(
+                        label=L("studio.editor"), type="filepath", height=300, elem_id="editor",
+                        brush=gr.Brush(colors=["#ff00ff"], default_size=12), eraser=gr.Eraser(default_size=12),
+                    )
+                    mask = gr.Image(label=L("studio.mask_upload"), type="filepath", image_mode="L", height=140, elem_id="mask")
+                    inpaint_strength = gr.Slider(0.05, 1, value=0.9, step=0.05, label=L("studio.strength"), info=L("studio.strength_info"))
+                    inpaint_btn = gr.Button(L("studio.repaint"), variant="primary", elem_id="inpaint-btn")
+                with gr.Tab(L("studio.tab_grid"), id="grid"):
+                    gr.Markdown(L("studio.grid_intro"), elem_classes="genlab-note")
+                    with gr.Row():
+                        x_axis = gr.Dropdown(studio.axis_menu(), value="guidance", label=L("studio.x_axis"), scale=1)
+                        x_values = gr.Textbox("3, 7, 12", label=L("studio.values"), scale=2)
+                    with gr.Row():
+                        y_axis = gr.Dropdown(studio.axis_menu(with_none=True), value="seed", label=L("studio.y_axis"), scale=1)
+                        y_values = gr.Textbox("1, 2", label=L("studio.values"), scale=2)
+                    grid_btn = gr.Button(L("studio.make_grid"), variant="primary", elem_id="grid-btn")
+
             with gr.Group():
-                steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label="Steps", info="More steps: slower, often more detail.")
-                guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label="Guidance (CFG scale)", info="Higher: follows the prompt more strictly.")
+                with gr.Row(equal_height=True):
+                    seed = gr.Number(label=L("studio.seed"), value=studio.RANDOM_SEED, precision=0, scale=3, info=L("studio.seed_info"), elem_id="seed")
+                    with gr.Column(scale=1, min_width=140):
+                        random_btn = gr.Button(L("studio.random_seed"), size="sm")
+                        reuse_btn = gr.Button(L("studio.reuse_seed"), size="sm")
+                steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label=L("studio.steps"), info=L("studio.steps_info"))
+                guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label=L("studio.guidance"), info=L("studio.guidance_info"))
                 with gr.Row():
-                    size = gr.Dropdown(list(opts.sizes), value=opts.size, label="Size (width x height)")
-                    sampler = gr.Dropdown(list(opts.samplers), value=opts.sampler, label="Sampler")
+                    size = gr.Dropdown(list(opts.sizes), value=opts.size, label=L("studio.size"))
+                    sampler = gr.Dropdown(list(opts.samplers), value=opts.sampler, label=L("studio.sampler"))
+                    batch_count = gr.Slider(1, studio.MAX_BATCH_COUNT, value=1, step=1, label=L("studio.batch_count"))
+            with gr.Accordion(L("studio.restore"), open=False):
+                restore = gr.File(label=L("studio.restore_drop"), file_types=[".png"], height=110, elem_id="restore")
 
         with gr.Column(scale=4):
-            image = gr.Image(label="Picture (PNG, recipe inside)", type="filepath", format="png", interactive=False, elem_id="output", height=384)
-            seed_used = gr.Number(label="Seed used", precision=0, interactive=False, visible=False, elem_id="seed-used")
-            recipe = gr.Textbox(label="Recipe (the text AUTOMATIC1111 and other tools read)", lines=4, interactive=False, buttons=["copy"], elem_id="recipe")
+            results = gr.Gallery(
+                label=L("studio.results"), format="png", preview=True, height=400, object_fit="contain",
+                columns=4, elem_id="output",
+            )
+            with gr.Row():
+                to_img2img = gr.Button(L("studio.send_img2img"), size="sm", visible="img2img" in opts.tasks)
+                to_inpaint = gr.Button(L("studio.send_inpaint"), size="sm", visible="inpaint" in opts.tasks)
+            seed_used = gr.Number(label=L("studio.seed_used"), precision=0, interactive=False, visible=False, elem_id="seed-used")
+            recipe = gr.Textbox(label=L("studio.recipe"), lines=4, interactive=False, buttons=["copy"], elem_id="recipe")
 
     gallery = gr.Gallery(
-        label="This session, newest first (click a picture to bring back its settings)",
-        columns=8, fit_columns=False, height=300, object_fit="contain", format="png", elem_id="history",
+        label=L("studio.history"), columns=8, fit_columns=False, height=260, object_fit="contain", format="png", elem_id="history",
     )
 
-    controls = [prompt, negative_prompt, seed, steps, guidance, size, sampler]
-    gr.on(
-        [generate_btn.click, prompt.submit], studio.generate, inputs=[*controls, history],
-        outputs=[image, recipe, seed_used, history], api_name="generate",
-        preprocess=False,  # raw values: genlab.studio checks them and explains mistakes in plain words
-        show_progress_on=image,  # one progress bar (and one error badge), on the picture
-    ).success(lambda saved: (studio.show_history(saved), gr.Number(visible=True)), history, [gallery, seed_used], api_visibility="private")
+    # ---- events ----------------------------------------------------------------------------------
+    settings = [prompt, negative_prompt, seed, steps, guidance, size, sampler, batch_count, style]
+    outputs = [results, recipe, seed_used, history, shown]
+
+    def picture_event(triggers, fn, inputs, api_name):
+        return gr.on(
+            triggers, fn, inputs=inputs, outputs=outputs, api_name=api_name,
+            preprocess=False,  # raw values: genlab.studio checks them and explains mistakes in plain words
+            validator=room.cap_validator(fn),  # room mode: a fair share of the queue per person
+            show_progress_on=results, **model_queue,
+        ).success(
+            lambda saved: (studio.show_history(saved), gr.Number(visible=True), 0),
+            history, [gallery, seed_used, selected], api_visibility="private",
+        )
+
+    picture_event([generate_btn.click, prompt.submit], studio.generate, [*settings, history], "generate")
+    picture_event([img2img_btn.click], studio.image_to_image, [*settings, source, strength, history], "img2img")
+    picture_event([inpaint_btn.click], studio.inpaint, [*settings, editor, mask, inpaint_strength, history], "inpaint")
+    picture_event(
+        [grid_btn.click], studio.xy_grid,
+        [prompt, negative_prompt, seed, steps, guidance, size, sampler, style, x_axis, x_values, y_axis, y_values, history], "xy_grid",
+    )
 
     random_btn.click(lambda: studio.RANDOM_SEED, None, seed, api_visibility="private")
     reuse_btn.click(lambda used: used if used is not None else studio.RANDOM_SEED, seed_used, seed, api_visibility="private")
 
-    def pick_from_history(saved, evt: gr.SelectData):
-        return studio.use_history_item(saved, evt.index)
+    controls = [prompt, negative_prompt, seed, steps, guidance, size, sampler, style, strength, inpaint_strength]
+    restore.upload(studio.restore_from_png, restore, controls, api_name="read_recipe", preprocess=False)
+
+    def pick_from_history(saved, evt: gr.SelectData, request: gr.Request):
+        return studio.use_history_item(saved, evt.index, language_of(request))
 
     gallery.select(pick_from_history, history, controls, api_visibility="private")
 
-launch_kwargs = dict(css=studio.CSS)  # Gradio 6 takes css at launch; `genlab demo` passes these on
+    def pick_result(pictures, evt: gr.SelectData):
+        return studio.select_result(pictures, evt.index)
+
+    results.select(pick_result, shown, [recipe, seed_used, selected], api_visibility="private")
+
+    def send(target):
+        def handler(pictures, index, request: gr.Request):
+            return studio.send_to(pictures, index, target, language_of(request))
+
+        return handler
+
+    to_img2img.click(send("img2img"), [shown, selected], [source, editor, tabs], api_visibility="private")
+    to_inpaint.click(send("inpaint"), [shown, selected], [source, editor, tabs], api_visibility="private")
+
+launch_kwargs = dict(css=studio.CSS, i18n=gradio_i18n())  # Gradio 6 takes these at launch; `genlab demo` passes them on
 warm_up = studio.warm_up  # `genlab demo studio` loads the model before the first click
 
 if __name__ == "__main__":
-    demo.launch(server_name="127.0.0.1", ssr_mode=False, **launch_kwargs)
+    demo.launch(server_name="127.0.0.1", ssr_mode=False, max_file_size=studio.MAX_FILE_SIZE, **launch_kwargs)

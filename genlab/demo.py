@@ -9,12 +9,21 @@ Gradio's own demo folder. An app may also define:
 
 Tests and notebooks use `load_app(name)` and `launch_settings(...)` so they start apps exactly
 the way trainers do.
+
+    genlab demo studio                          this computer only (127.0.0.1), no password
+    genlab demo studio --room                   the whole room: all addresses, a made-up password
+    genlab demo studio --room --host 192.168.1.20 --password tacos2024 --log-prompts
+    genlab demo video --root-path /user/ana/proxy/7860    behind JupyterHub's jupyter-server-proxy
+
+Room mode is described in genlab/room.py. Everything a person reads is in es-MX or English,
+following their browser (genlab/i18n.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import dataclasses
 import importlib.util
 import ipaddress
 import os
@@ -27,7 +36,8 @@ from . import paths
 APPS_DIR = Path(os.environ.get("GENLAB_APPS", paths.REPO_ROOT / "apps"))
 DEFAULT_HOST = "127.0.0.1"
 PASSWORD_ENV = "GENLAB_DEMO_PASSWORD"
-SHARE_USER = "genlab"
+SHARE_USER = "genlab"  # the name scripts use with a password (any name is accepted)
+MAX_FILE_SIZE = "10mb"
 
 
 class DemoError(Exception):
@@ -79,15 +89,36 @@ def load_app(name: str) -> ModuleType:
 
 # ---- launching --------------------------------------------------------------------------------
 def parse_password(value: str | None) -> tuple[str, str] | None:
-    """`PASSWORD` or `USER:PASSWORD` → the (user, password) Gradio's login form checks."""
+    """`PASSWORD` or `USER:PASSWORD` → (user, password). User "" means: any name is accepted."""
     if not value:
         return None
     user, sep, password = value.partition(":")
     if not sep:
-        user, password = SHARE_USER, value
-    if not user or not password:
-        raise DemoError("--share-password needs a password (or USER:PASSWORD), for example --share-password tacos2024.")
+        user, password = "", value
+    if not password or (sep and not user):
+        raise DemoError("--password needs a password (or USER:PASSWORD), for example --password tacos2024.")
     return user, password
+
+
+def make_auth(user: str, password: str):
+    """Gradio's login check: the workshop password, with any name (or exactly `user` when one was set).
+
+    People type their own name, so the log and Gradio's request.username say who is who.
+    """
+    import hmac
+
+    def check(name: str, given: str) -> bool:
+        name_ok = bool(name and name.strip()) if not user else hmac.compare_digest(name, user)
+        return name_ok and hmac.compare_digest(str(given).encode(), password.encode())
+
+    return check
+
+
+def random_password() -> str:
+    """An easy-to-say workshop password, e.g. "taller-4821"."""
+    import secrets
+
+    return f"taller-{secrets.randbelow(9000) + 1000}"
 
 
 def is_loopback(host: str) -> bool:
@@ -99,13 +130,39 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def launch_settings(module: ModuleType, *, host: str = DEFAULT_HOST, port: int | None = None, auth=None, **extra) -> dict:
+def lan_address() -> str:
+    """This computer's address on the local network (what people in the room type), best effort."""
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
+            return s.getsockname()[0]
+        except OSError:
+            return "127.0.0.1"
+
+
+def launch_settings(
+    module: ModuleType,
+    *,
+    host: str = DEFAULT_HOST,
+    port: int | None = None,
+    auth=None,
+    root_path: str | None = None,
+    max_file_size: str | None = None,
+    **extra,
+) -> dict:
     """The keyword arguments for `module.demo.launch()`, the same for trainers and tests."""
+    from .i18n import both
+
     settings = dict(getattr(module, "launch_kwargs", {}) or {})
     settings.update(server_name=host, server_port=port, ssr_mode=False, show_error=False)
+    settings["max_file_size"] = max_file_size or MAX_FILE_SIZE  # bigger uploads are refused with a message
     if auth:
-        settings["auth"] = auth
-        settings["auth_message"] = "Ask your trainer for the password."
+        settings["auth"] = make_auth(*auth) if isinstance(auth, tuple) else auth
+        settings["auth_message"] = both("login.message")
+    if root_path:
+        settings["root_path"] = root_path.rstrip("/")
     settings.update(extra)
     return settings
 
@@ -114,20 +171,66 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="genlab demo",
         description="Start a Gradio demo from the apps/ folder in your browser.",
-        epilog="Example: genlab demo studio   (then open the address it prints)",
+        epilog=(
+            "Examples: genlab demo studio   |   genlab demo studio --room --password tacos2024   |   "
+            "genlab demo video --root-path /user/ana/proxy/7860 (behind JupyterHub)"
+        ),
     )
     parser.add_argument("name", nargs="?", help="which demo: the name of a file in apps/ without .py")
     parser.add_argument("--port", type=int, help="port to listen on (default: the first free one from 7860)")
-    parser.add_argument("--host", default=DEFAULT_HOST, help="address to listen on (default 127.0.0.1: this computer only; 0.0.0.0: the whole network)")
     parser.add_argument(
-        "--share-password",
+        "--host",
+        help="address to listen on (default 127.0.0.1: this computer only; with --room: all of this "
+        "computer's addresses, or give its LAN address)",
+    )
+    parser.add_argument(
+        "--password", "--share-password",
+        dest="password",
         metavar="PASSWORD",
         default=os.environ.get(PASSWORD_ENV),
-        help=f"ask for this password (user '{SHARE_USER}', or give USER:PASSWORD) before the demo opens; also read from ${PASSWORD_ENV}",
+        help=f"ask for this workshop password (with any name; or give USER:PASSWORD) before the demo opens; also read from ${PASSWORD_ENV}",
     )
-    parser.add_argument("--room", action="store_true", help="room mode for 20-40 people at once (coming in a later version)")
+    parser.add_argument(
+        "--room", action="store_true",
+        help="room mode for 20-40 people: listens on the network, asks for a password (made up if you give none), "
+        "makes waiting requests together, gives each person a fair share, logs each request",
+    )
+    parser.add_argument("--batch", type=int, help="room mode: most pictures in one model call (default: the profile's room_batch)")
+    parser.add_argument("--per-person", type=int, help=f"room mode: requests one browser may have waiting (default {room_defaults()})")
+    parser.add_argument("--log-prompts", action="store_true", help="room mode: also write each prompt in the log (off: only settings)")
+    parser.add_argument("--root-path", default=os.environ.get("GRADIO_ROOT_PATH"), help="the address prefix when behind a proxy (JupyterHub: /user/NAME/proxy/PORT)")
+    parser.add_argument("--max-file-size", default=MAX_FILE_SIZE, help=f"largest upload accepted (default {MAX_FILE_SIZE})")
     parser.add_argument("--list", action="store_true", help="list the demos and stop")
     return parser
+
+
+def room_defaults() -> int:
+    from .room import DEFAULT_PER_PERSON
+
+    return DEFAULT_PER_PERSON
+
+
+def configure_room(args) -> dict:
+    """Room settings for genlab.room from the command line (apps read them while they are built)."""
+    from . import room
+
+    if not args.room:
+        return dataclasses.asdict(room.reset())
+    values = room.room_settings(batch_size=args.batch, per_person=args.per_person, log_prompts=args.log_prompts)
+    room.configure(**values)
+    return values
+
+
+def _setup_log() -> None:
+    import logging
+
+    logger = logging.getLogger("genlab.room")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -138,32 +241,57 @@ def main(argv: list[str] | None = None) -> int:
         if not args.list:
             print("\nPick one, for example: genlab demo studio")
         return 0 if args.list else 2
-    if args.room:
-        # Hook for room mode (batched queue, one shared model, a QR code to join). Until it lands,
-        # say so instead of silently starting a demo that would make 30 people wait in line.
-        print(
-            "genlab demo: --room is not available yet. For now start the demo without it; "
-            "each person's picture waits its turn in one queue.",
-            file=sys.stderr,
-        )
-        return 2
     if args.port is not None and not 1 <= args.port <= 65535:
         print(f"genlab demo: --port must be between 1 and 65535, not {args.port}.", file=sys.stderr)
         return 2
+    if (args.batch is not None and args.batch < 1) or (args.per_person is not None and args.per_person < 0):
+        print("genlab demo: --batch must be 1 or more and --per-person 0 or more (0: no limit).", file=sys.stderr)
+        return 2
     try:
-        auth = parse_password(args.share_password)
-        module = load_app(args.name)
+        auth = parse_password(args.password)
+        app_path(args.name)
     except DemoError as err:
         print(f"genlab demo: {err}", file=sys.stderr)
         return 2
 
-    if not is_loopback(args.host):
-        who = f"anyone who has the password (user '{auth[0]}')" if auth else "ANYONE on this network (add --share-password to ask for a password)"
-        print(f"Listening on {args.host}: {who} can open this demo.")
+    host = args.host or ("0.0.0.0" if args.room else DEFAULT_HOST)
+    made_up = False
+    if args.room and auth is None:
+        auth, made_up = ("", random_password()), True
+    room_values = configure_room(args)
+    if args.room:
+        _setup_log()
+    module = load_app(args.name)
+
+    port = args.port or free_port(7860, host)
+    prefix = (args.root_path or "").rstrip("/")
+    if args.room:
+        shown_host = lan_address() if host in ("0.0.0.0", "::") else host
+        print(f"Room mode: {room_values['batch_size']} pictures per model call, {room_values['per_person'] or 'no'} waiting requests per person at most.")
+        print(f"Share this address with the room:  http://{shown_host}:{port}{prefix}/")
+        print(f"Password: {auth[1]}{'   (made up for you; set your own with --password)' if made_up else ''}   Name: {auth[0] or 'anything (each person types their own)'}")
+        print("Each request is logged below (settings and time; prompts only with --log-prompts).")
+    elif not is_loopback(host):
+        who = "anyone who has the password" if auth else "ANYONE on this network (add --password to ask for one)"
+        print(f"Listening on {host}: {who} can open this demo.")
     warm_up = getattr(module, "warm_up", None)
     if callable(warm_up):
         print("Loading the model...")
         warm_up()
-    # Gradio 6 always queues events: requests take turns on the model (the app sets concurrency).
-    module.demo.launch(**launch_settings(module, host=args.host, port=args.port, auth=auth))
+    module.demo.launch(
+        **launch_settings(module, host=host, port=port, auth=auth, root_path=args.root_path, max_file_size=args.max_file_size)
+    )
     return 0
+
+
+def free_port(start: int, host: str = DEFAULT_HOST, tries: int = 50) -> int:
+    import socket
+
+    for port in range(start, start + tries):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind((host if host not in ("", "::") else "0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise DemoError(f"No free port between {start} and {start + tries - 1}; choose one with --port.")

@@ -66,10 +66,18 @@ class RunningApp:
 
 
 @contextlib.contextmanager
-def launch_app(name: str, **launch_extra):
-    """Start apps/NAME.py on a free local port for the duration of the `with` block."""
+def launch_app(name: str, room: dict | None = None, **launch_extra):
+    """Start apps/NAME.py on a free local port for the duration of the `with` block.
+
+    `room`: genlab.room settings (e.g. `genlab.room.room_settings(batch_size=4)`), set before the
+    app is built, as `genlab demo NAME --room` does; reset afterwards.
+    """
+    from genlab import room as genlab_room
     from genlab.demo import launch_settings, load_app
 
+    genlab_room.reset()
+    if room:
+        genlab_room.configure(**room)
     module = load_app(name)
     settings = launch_settings(module, port=free_port(), prevent_thread_lock=True, quiet=True, **launch_extra)
     module.demo.launch(**settings)
@@ -77,6 +85,7 @@ def launch_app(name: str, **launch_extra):
         yield RunningApp(name=name, url=module.demo.local_url, module=module)
     finally:
         module.demo.close()
+        genlab_room.reset()
 
 
 def app_server(name: str, scope: str = "module", **launch_extra):
@@ -88,6 +97,11 @@ def app_server(name: str, scope: str = "module", **launch_extra):
             yield app
 
     return _running_app
+
+
+def spanish(header: str = "es-MX,es;q=0.9") -> dict:
+    """gradio_client keyword arguments for a Mexican-Spanish speaker."""
+    return {"headers": {"Accept-Language": header}}
 
 
 def chromium_executable() -> str:
@@ -121,3 +135,23 @@ def page(browser):
         yield pg
     finally:
         context.close()
+
+
+@pytest.fixture
+def page_es(browser):
+    """A browser page of someone whose browser speaks Mexican Spanish."""
+    context = browser.new_context(viewport=VIEWPORT, locale="es-MX", extra_http_headers={"Accept-Language": "es-MX,es;q=0.9"})
+    pg = context.new_page()
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def screenshot_path(tmp_path, name: str):
+    """Where a screenshot goes: $GENLAB_SCREENSHOTS when set (to look at them), else the test's tmp_path."""
+    from pathlib import Path
+
+    folder = Path(os.environ.get("GENLAB_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
