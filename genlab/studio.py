@@ -191,6 +191,8 @@ def apply_style(prompt: str, negative: str | None, name: str | None) -> tuple[st
         styled, n = re.subn(rf"\b{_STYLE_WORDS}\s+{_COLOURS}\s+{_SHAPES}\b", rf"{word} \2 \3", styled, count=1, flags=re.I)
         if not n:
             styled = re.sub(rf"\b{_COLOURS}\s+{_SHAPES}\b", rf"{word} \1 \2", styled, count=1, flags=re.I)
+        article = "an" if word[0] in "aeiou" else "a"  # "a outlined" -> "an outlined", "an flat" -> "a flat"
+        styled = re.sub(rf"\b(?:a|an)\s+{word}\b", f"{article} {word}", styled, count=1, flags=re.I)
     styled = spec.get("prompt", "{prompt}").replace("{prompt}", styled)
     extra_negative = spec.get("negative")
     if extra_negative:
