@@ -3,12 +3,15 @@
 Reusable for every exercise in exercises/source/:
 
     course = CourseCopy(tmp_path, ["01_first_images"])
-    course.generate("01_first_images")                      # nbgrader generate_assignment
-    source = course.source_notebook("01_first_images")      # the solution
-    release = course.release_notebook("01_first_images")    # what learners get
-    wrong = with_cell_sources(source, {"task1_answer": "first = ..."})
-    scores = course.grade("01_first_images", {"solution": source, "untouched": release, "wrong": wrong})
-    scores["solution"].auto_score == scores["solution"].auto_max
+    scores = course.round_trip("01_first_images", {
+        "wrong": lambda source, release: with_cell_sources(source, {"task1_answer": "first = ..."}),
+    })
+    scores["solution"].auto_score == scores["solution"].auto_max   # full marks
+    scores["untouched"].score == 0                                 # the release earns nothing
+    scores["wrong"].cells["task1_check"] == 0                      # per grade_id
+
+Step by step instead: course.generate(a), course.source_notebook(a), course.release_notebook(a),
+course.grade(a, {learner: notebook}), course.scores(a, learner), course.failed_cells(a, learner).
 
 `grade` submits each notebook as a learner (submitted/<learner>/<assignment>/) and runs ONE
 `nbgrader autograde` for all of them (every CLI call pays ~5 s of start-up), then reads each
@@ -185,6 +188,24 @@ class CourseCopy:
             self.submit(assignment, student, notebooks)
         self.autograde(assignment)
         return {student: self.scores(assignment, student) for student in submissions}
+
+    def round_trip(self, assignment: str, extra: dict | None = None) -> dict[str, nbgrader_ops.SubmissionScores]:
+        """generate_assignment, then autograde "solution" (the source notebooks), "untouched" (the
+        release as learners get it) and each `extra` {learner: notebook(s)} in one call.
+
+        `extra` values may be callables taking (source, release) for one-notebook assignments, so
+        a test can describe a wrong answer before the release exists.
+        """
+        self.generate(assignment)
+        names = self.notebook_names(assignment)
+        source = {n: self.source_notebook(assignment, n) for n in names}
+        release = {n: self.release_notebook(assignment, n) for n in names}
+        submissions = {"solution": source, "untouched": release}
+        for student, notebooks in (extra or {}).items():
+            if callable(notebooks):
+                notebooks = notebooks(source[names[0]], release[names[0]])
+            submissions[student] = notebooks
+        return self.grade(assignment, submissions)
 
     def failed_cells(self, assignment: str, student: str) -> dict[str, str]:
         """grade_id → the error each graded cell ended with, for messages in failing tests."""

@@ -61,23 +61,22 @@ twin_1, twin_2, other = FakePicture(0), FakePicture(0), FakePicture(255)
 
 @pytest.fixture(scope="module")
 def course(tmp_path_factory):
-    course = CourseCopy(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
-    course.generate(ASSIGNMENT)
-    return course
+    return CourseCopy(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
 
 
 @pytest.fixture(scope="module")
 def scores(course):
-    source = course.source_notebook(ASSIGNMENT)
-    release = course.release_notebook(ASSIGNMENT)
-    submissions = {
-        "solution": source,
-        "untouched": release,
-        "wrong_seed": with_cell_sources(source, {"task1_answer": WRONG_SEED}),
-        "always_equal": with_cell_sources(source, {"task2_answer": ALWAYS_EQUAL, "task3_answer": FORGED_RECIPE}),
-        "patched_builtins": with_cell_sources(source, {"task2_answer": PATCHED_BUILTINS}),
-    }
-    return course.grade(ASSIGNMENT, submissions)
+    """"solution" and "untouched" come with every round trip; the rest are wrong answers."""
+    return course.round_trip(
+        ASSIGNMENT,
+        {
+            "wrong_seed": lambda source, _: with_cell_sources(source, {"task1_answer": WRONG_SEED}),
+            "always_equal": lambda source, _: with_cell_sources(
+                source, {"task2_answer": ALWAYS_EQUAL, "task3_answer": FORGED_RECIPE}
+            ),
+            "patched_builtins": lambda source, _: with_cell_sources(source, {"task2_answer": PATCHED_BUILTINS}),
+        },
+    )
 
 
 def _explain(course, student):
@@ -105,7 +104,7 @@ def test_source_notebook_metadata_is_complete(course):
         assert cells[grade_id]["locked"] is True
 
 
-def test_release_hides_solutions_and_hidden_tests(course):
+def test_release_hides_solutions_and_hidden_tests(course, scores):
     release = course.release_notebook(ASSIGNMENT)
     text = "\n".join(cell.source for cell in release.cells)
     for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "expected_8", "seed=7, steps=10, guidance=3.5)", "Model answer"):

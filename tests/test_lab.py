@@ -111,14 +111,13 @@ def _assignments(lab) -> list[dict]:
     return [a for a in answer["value"] if a["course_id"] == "genlab" and a["assignment_id"] == ASSIGNMENT]
 
 
-pytestmark = pytest.mark.slow
-
-
+@pytest.mark.slow
 def test_lab_page_answers(lab):
     status, body = _request(f"{lab['url']}/lab?token={TOKEN}")
     assert status == 200 and "JupyterLab" in body
 
 
+@pytest.mark.slow
 def test_course_was_generated_and_released(lab):
     course = lab["root"] / "exercises"
     assert (course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").is_file()
@@ -131,11 +130,13 @@ def test_course_was_generated_and_released(lab):
     assert "genlab profile: tiny" in log
 
 
+@pytest.mark.slow
 def test_assignment_list_shows_the_released_exercise(lab):
     released = [a for a in _assignments(lab) if a["status"] == "released"]
     assert len(released) == 1, _assignments(lab)
 
 
+@pytest.mark.slow
 def test_learner_fetches_and_submits(lab):
     status, _ = _request(
         f"{lab['url']}/assignments/fetch", "POST", {"course_id": "genlab", "assignment_id": ASSIGNMENT}
@@ -157,6 +158,7 @@ def test_learner_fetches_and_submits(lab):
     assert len(submitted) == 1, submitted
 
 
+@pytest.mark.slow
 def test_second_setup_has_nothing_to_do_and_sees_changes(lab):
     course = lab["root"] / "exercises"
     assert nbgrader_ops.ensure_released(course, log=lambda m: None) == []
@@ -168,7 +170,49 @@ def test_second_setup_has_nothing_to_do_and_sees_changes(lab):
     assert nbgrader_ops.needs_generate(lay, ASSIGNMENT)
 
 
+@pytest.mark.slow
 def test_shutdown_is_clean(lab):
     status, _ = _request(f"{lab['url']}/api/shutdown", "POST")
     assert status == 200
     assert lab["proc"].wait(timeout=60) == 0
+
+
+# ---- fast checks: no server -----------------------------------------------------------------------
+def test_refuses_no_token_on_the_network(capsys):
+    from genlab.lab import main
+
+    assert main(["--ip", "0.0.0.0", "--token", "", "--skip-course"]) == 2
+    assert "token" in capsys.readouterr().err
+
+
+def test_refuses_a_missing_root(tmp_path, capsys):
+    from genlab.lab import main
+
+    assert main(["--root", str(tmp_path / "nowhere"), "--skip-course"]) == 2
+    assert "not a folder" in capsys.readouterr().err
+
+
+def test_course_errors_say_what_to_do(tmp_path):
+    with pytest.raises(nbgrader_ops.CourseError, match="No course found"):
+        nbgrader_ops.layout(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\nc.CourseDirectory.root = '/somewhere/else'\n")
+    with pytest.raises(nbgrader_ops.CourseError, match="course_id"):
+        nbgrader_ops.layout(tmp_path)
+    (tmp_path / "nbgrader_config.py").write_text(
+        "c = get_config()\nc.CourseDirectory.course_id = 'x'\nc.CourseDirectory.root = '/somewhere/else'\n"
+    )
+    with pytest.raises(nbgrader_ops.CourseError, match="__file__"):
+        nbgrader_ops.layout(tmp_path)
+
+
+def test_course_config_follows_its_folder_and_env(tmp_path, monkeypatch):
+    """A copy of exercises/ is a course of its own; GENLAB_EXCHANGE moves the exchange."""
+    shutil.copy2(paths.COURSE_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    monkeypatch.delenv("GENLAB_EXCHANGE", raising=False)
+    monkeypatch.delenv("GENLAB_ASSIGNMENT_DIR", raising=False)
+    lay = nbgrader_ops.layout(tmp_path)
+    assert (lay.root, lay.course_id, lay.exchange) == (tmp_path.resolve(), "genlab", tmp_path.resolve() / ".exchange")
+    assert lay.assignment_dir == tmp_path.resolve().parent / "my-assignments"
+    assert "outputs" in lay.ignore
+    monkeypatch.setenv("GENLAB_EXCHANGE", str(tmp_path / "shared-exchange"))
+    assert nbgrader_ops.layout(tmp_path).exchange == (tmp_path / "shared-exchange").resolve()
