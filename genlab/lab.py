@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import secrets
 import signal
@@ -60,8 +61,10 @@ def free_port(start: int = DEFAULT_PORT, host: str = "127.0.0.1", tries: int = 5
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind((host, port))
-            except OSError:
-                continue
+            except OSError as err:
+                if err.errno == errno.EADDRINUSE:
+                    continue
+                raise
             return port
     raise RuntimeError(f"No free port between {start} and {start + tries - 1}; choose one with --port.")
 
@@ -157,10 +160,18 @@ def main(argv: list[str] | None = None) -> int:
     elif not args.skip_course:
         print(f"No course in {root / 'exercises'}: starting JupyterLab without assignments.", flush=True)
 
+    bind_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
     try:
-        port = args.port or free_port(DEFAULT_PORT, "127.0.0.1" if args.ip in ("0.0.0.0", "::") else args.ip)
-    except RuntimeError as err:
-        print(f"genlab lab: {err}", file=sys.stderr)
+        port = free_port(args.port, bind_host, tries=1) if args.port else free_port(DEFAULT_PORT, bind_host)
+    except RuntimeError:
+        print(
+            f"genlab lab: port {args.port} is busy (is another JupyterLab running?). "
+            "Stop it, choose another --port, or leave out --port to use a free one.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:
+        print(f"genlab lab: cannot listen on {args.ip}: {err}. Check --ip.", file=sys.stderr)
         return 2
     first = FIRST_NOTEBOOK if (root / FIRST_NOTEBOOK).is_file() else None
 

@@ -185,6 +185,17 @@ def test_refuses_no_token_on_the_network(capsys):
     assert "token" in capsys.readouterr().err
 
 
+def test_refuses_a_busy_port(capsys):
+    from genlab.lab import main
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        assert main(["--port", str(port), "--skip-course", "--no-browser"]) == 2
+    assert f"port {port} is busy" in capsys.readouterr().err
+
+
 def test_refuses_a_missing_root(tmp_path, capsys):
     from genlab.lab import main
 
