@@ -77,7 +77,7 @@ def prepare_course(root: Path, log=print) -> bool:
     try:
         done = nbgrader_ops.ensure_released(course, log=log)
         folder = nbgrader_ops.ensure_learner_folder(course)
-    except nbgrader_ops.CourseError as err:
+    except (nbgrader_ops.CourseError, OSError) as err:  # e.g. a read-only course on a shared server
         log(f"genlab lab: the Assignments tab will be empty or out of date.\n{err}")
         return False
     names = nbgrader_ops.source_assignments(course)
