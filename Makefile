@@ -10,7 +10,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 TORCH_CONSTRAINTS ?= $(if $(shell command -v nvidia-smi 2>/dev/null),,-c constraints/cpu.txt)
-PORT ?= 8888
+PORT ?=
 # nbgrader runs helper commands (alembic, jupyter) by name: the venv's bin/ comes first on PATH.
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
@@ -26,7 +26,7 @@ $(VENV)/.installed: pyproject.toml constraints/cpu.txt
 	@echo "genlab is set up in $(VENV)/. Next: make lab (learn), make demo (studio), make test."
 
 lab: setup
-	$(BIN)/genlab lab --port $(PORT)
+	$(BIN)/genlab lab $(if $(PORT),--port $(PORT))
 
 demo: setup
 	$(BIN)/genlab demo studio
