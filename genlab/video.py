@@ -159,8 +159,8 @@ def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=
         pipe = load_pipeline("video", prof)
     else:
         pipe = image_to_video_pipeline(prof)
-        if prof.motion_adapter is not None:
-            kwargs["video"] = [image] * request.frames
+        if prof.motion_adapter is not None:  # AnimateDiff video-to-video: the still, repeated, is the video
+            kwargs["video"] = [image] * kwargs.pop("num_frames")
             kwargs["strength"] = request.strength
         else:
             kwargs["image"] = image
