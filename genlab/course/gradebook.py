@@ -44,6 +44,7 @@ ROW_FIELDS = (
     "first_name",
     "last_name",
     "email",
+    "team",
     "assignment",
     "status",
     "score",
@@ -53,6 +54,10 @@ ROW_FIELDS = (
     "due_at",
     "late",
 )
+
+
+#: Optional file in the course folder: one learner a line, ``id,name,email,team``.
+LEARNERS_FILE = "learners.csv"
 
 
 class NoGradebookError(FileNotFoundError):
@@ -201,6 +206,63 @@ def _submitted_on_disk(coursedir, assignment: str) -> dict[str, dt.datetime | No
     return found
 
 
+def _inbound_in_exchange(coursedir, assignment: str) -> dict[str, dt.datetime | None]:
+    """Learners whose hand-in of ``assignment`` sits in the exchange's inbound folder (submitted,
+    maybe not collected yet) → the newest timestamp (naive UTC). nbgrader names each hand-in
+    ``<learner>+<assignment>+<timestamp>[+<random>]``."""
+    from nbgrader.utils import parse_utc
+
+    try:
+        root = coursedir.config.Exchange.root
+    except AttributeError:
+        return {}
+    if not isinstance(root, str) or not root:
+        return {}
+    inbound = Path(root) / coursedir.course_id / "inbound"
+    found: dict[str, dt.datetime | None] = {}
+    try:
+        entries = list(inbound.iterdir())
+    except OSError:
+        return {}
+    for entry in entries:
+        parts = entry.name.split("+")
+        if len(parts) < 3 or parts[1] != assignment or not entry.is_dir():
+            continue
+        try:
+            ts = parse_utc(parts[2]).replace(tzinfo=None)
+        except Exception:
+            ts = None
+        old = found.get(parts[0])
+        if parts[0] not in found or (ts is not None and (old is None or ts > old)):
+            found[parts[0]] = ts
+    return found
+
+
+def read_learners_file(path: str | os.PathLike) -> dict[str, dict[str, str]]:
+    """``learners.csv`` (columns ``id,name,email,team``; ``first_name``/``last_name`` also read) →
+    ``{id: {"name", "first_name", "last_name", "email", "team"}}``. Missing file: ``{}``."""
+    import csv
+
+    path = Path(path)
+    if not path.is_file():
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        for raw in csv.DictReader(fh):
+            row = {(k or "").strip().lower(): (v or "").strip() for k, v in raw.items()}
+            ident = row.get("id") or row.get("learner_id") or row.get("student_id") or row.get("username")
+            if not ident:
+                continue
+            out[ident] = {
+                "name": row.get("name", ""),
+                "first_name": row.get("first_name", ""),
+                "last_name": row.get("last_name", ""),
+                "email": row.get("email", ""),
+                "team": row.get("team") or row.get("equipo") or "",
+            }
+    return out
+
+
 def _autograded_on_disk(coursedir, learner: str, assignment: str) -> bool:
     return os.path.isdir(coursedir.format_path(coursedir.autograded_directory, learner, assignment))
 
@@ -253,13 +315,18 @@ def load_progress(
     db_url: str | None = None,
     *,
     use_course_folders: bool = True,
+    learners_file: str | os.PathLike | None = None,
 ) -> Progress:
     """Read the gradebook into a :class:`Progress`.
 
     ``course``: the nbgrader course root (default ``genlab.paths.COURSE_DIR``); ``db_url``: the
     gradebook (default: the course's ``CourseDirectory.db_url``, i.e. ``<course>/gradebook.db``).
     With ``use_course_folders`` the course's ``submitted/`` and ``autograded/`` folders are also
-    read, so a collected-but-not-autograded submission shows as "submitted" (as in formgrader).
+    read, so a collected-but-not-autograded submission shows as "submitted" (as in formgrader), and
+    so is the exchange's inbound folder: handed in but not collected yet is "submitted" too.
+    ``learners_file``: a CSV with ``id,name,email,team`` (default ``<course>/learners.csv`` when it
+    exists): gives each learner a ``team`` (and a name/email the gradebook lacks); learners listed
+    there but not in the gradebook are shown, with nothing started.
     Raises :class:`NoGradebookError` when a sqlite gradebook file does not exist (nbgrader would
     silently create an empty one).
     """
@@ -274,6 +341,7 @@ def load_progress(
         )
     course_root = Path(coursedir.root)
     folders = use_course_folders and course_root.is_dir()
+    extra = read_learners_file(learners_file if learners_file is not None else course_root / LEARNERS_FILE)
 
     with Gradebook(url, coursedir.course_id) as gb:
         learners = {
@@ -283,6 +351,7 @@ def load_progress(
                 "last_name": s.last_name,
                 "email": s.email,
                 "name": _display_name(s.first_name, s.last_name, s.id),
+                "team": "",
             }
             for s in gb.students
         }
@@ -291,6 +360,7 @@ def load_progress(
         for a in gb.assignments:
             assignments.append({"name": a.name, "due_at": a.duedate, "max_score": float(a.max_score or 0.0)})
             on_disk = _submitted_on_disk(coursedir, a.name) if folders else {}
+            inbound = _inbound_in_exchange(coursedir, a.name) if folders else {}
             for sub in a.submissions:
                 learner_id = sub.student.id
                 disk_ts = on_disk.pop(learner_id, None)
@@ -320,6 +390,34 @@ def load_progress(
                     {"id": learner_id, "first_name": None, "last_name": None, "email": None, "name": learner_id},
                 )
                 by_pair[(learner_id, a.name)] = {"status": SUBMITTED, "score": None, "submitted_at": ts}
+            # Handed in to the exchange, not collected yet.
+            for learner_id, ts in inbound.items():
+                if (learner_id, a.name) in by_pair:
+                    continue
+                learners.setdefault(
+                    learner_id,
+                    {"id": learner_id, "first_name": None, "last_name": None, "email": None, "name": learner_id},
+                )
+                by_pair[(learner_id, a.name)] = {"status": SUBMITTED, "score": None, "submitted_at": ts}
+
+    for learner_id, info in extra.items():
+        lr = learners.setdefault(
+            learner_id, {"id": learner_id, "first_name": None, "last_name": None, "email": None, "name": learner_id}
+        )
+        if not lr.get("first_name") and not lr.get("last_name"):
+            lr["first_name"] = info["first_name"] or None
+            lr["last_name"] = info["last_name"] or None
+            name = info["name"] or _display_name(info["first_name"], info["last_name"], learner_id)
+            lr["name"] = name
+            if info["name"] and not (info["first_name"] or info["last_name"]):
+                # "Ana Álvarez" → sort by the last word, as the gradebook's last names do.
+                first, _, last = info["name"].rpartition(" ")
+                lr["first_name"], lr["last_name"] = (first or None), (last or None)
+        if not lr.get("email") and info["email"]:
+            lr["email"] = info["email"]
+        lr["team"] = info["team"]
+    for lr in learners.values():
+        lr.setdefault("team", "")
 
     assignments.sort(key=lambda a: a["name"].lower())
     learner_list = sorted(learners.values(), key=_sort_key_learner)
@@ -338,6 +436,7 @@ def load_progress(
                     "first_name": lr["first_name"],
                     "last_name": lr["last_name"],
                     "email": lr["email"],
+                    "team": lr["team"],
                     "assignment": a["name"],
                     "status": found["status"],
                     "score": found["score"],

@@ -1,9 +1,21 @@
-"""``genlab report``: the managers' progress report, from nbgrader's gradebook.
+"""``genlab report``: the managers' dashboard, from nbgrader's gradebook and the programme.
 
-Writes ``progress.html`` (one self-contained page: summary, a learner × assignment table with
-coloured statuses and scores, a legend) and ``progress.csv`` (one row per learner × assignment).
-All numbers come from :func:`genlab.course.gradebook.load_progress`, the same data the dashboard
-and the Gradio progress app use.
+Writes into ``--out`` (default ``reports/``):
+
+- ``progress.html``: one self-contained page (no scripts, no outside files): headline numbers, the
+  completion heatmap (learner × assignment), completion by team and by level, the score
+  distribution, who is behind the programme's schedule, then per-assignment cards and the detailed
+  learner table.
+- ``progress.csv``: one row per learner × assignment (``genlab.course.dashboard.FIELDS``).
+- ``progress.xlsx``: the same rows plus a "Summary" sheet, a coloured "Heatmap" and "Behind schedule".
+- ``progress.png`` and ``progress.pdf``: a snapshot for the monthly e-mail (PDF: overview page, the
+  full heatmap for big classes, who is behind).
+
+``--pseudonymise`` writes every one of these with stable salted pseudonyms (``learner-3f9a2c``)
+instead of learner ids and names, and without e-mails: progress data is personal data. See
+:mod:`genlab.course.dashboard` for the salt. All numbers come from
+:func:`genlab.course.gradebook.load_progress` and :func:`genlab.course.dashboard.build_dashboard`,
+the same data the Gradio progress app (``genlab demo progress``) and the certificates use.
 """
 
 from __future__ import annotations
@@ -16,6 +28,7 @@ import os
 import sys
 from pathlib import Path
 
+from . import dashboard as dashmod
 from .gradebook import (
     GRADED,
     NEEDS_MANUAL_GRADING,
@@ -198,6 +211,19 @@ td.notstarted { background: #fff; color: var(--muted); }
 .legend li { font-size: 13px; color: var(--muted); }
 .legend .chip { margin-right: 6px; }
 .empty { background: #fff; border: 1px dashed #cbd5e1; border-radius: 10px; padding: 20px; color: var(--muted); }
+.kpis { display: flex; flex-wrap: wrap; gap: 14px; margin: 0 0 8px; }
+.kpi { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; min-width: 170px;
+  flex: 1 1 170px; }
+.kpi b { display: block; font-size: 26px; letter-spacing: -0.01em; font-variant-numeric: tabular-nums; }
+.kpi span { color: var(--muted); font-size: 13px; }
+figure.chart { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 8px;
+  display: inline-block; max-width: 100%; }
+figure.chart img { display: block; max-width: 100%; height: auto; }
+.charts { display: flex; flex-wrap: wrap; gap: 14px; align-items: flex-start; }
+.charts figure.chart { flex: 0 1 auto; }
+table.behind td.what .chip { margin: 2px 4px 2px 0; }
+.chip.below { background: #fee2e2; color: #7f1d1d; }
+.ok { color: var(--graded-ink); }
 footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
 .scroll { overflow-x: auto; }
 @media print { body { background: #fff; padding: 12px; } .card, table.progress { break-inside: avoid; } }
@@ -269,25 +295,120 @@ def _legend_html() -> str:
     return f'<ul class="legend" aria-label="What the colours mean">{items}</ul>'
 
 
-def render_html(progress: Progress, *, title: str = "Course progress", timezone: str | None = None) -> str:
-    """The whole report as one HTML string (inline CSS, no external assets)."""
+def _img(fig, *, elem_id: str, alt: str, attrs: str = "", dpi: int = 192) -> str:
+    """A matplotlib figure as an inline PNG shown at its size in inches × 96 CSS pixels (sharp on
+    high-density screens)."""
+    png = dashmod.figure_png(fig, dpi=dpi)
+    w = round(fig.get_figwidth() * 96)
+    h = round(fig.get_figheight() * 96)
+    return (
+        f'<figure class="chart"><img id="{elem_id}" src="{dashmod.png_data_uri(png)}" width="{w}" height="{h}" '
+        f'alt="{_e(alt)}"{attrs}></figure>'
+    )
+
+
+def heatmap_html(dash: "dashmod.Dashboard") -> str:
+    """The heatmap image; ``data-grid`` (x0 y0 x1 y1, fractions of the image from its top-left),
+    ``data-learners`` and ``data-assignments`` say where each cell is (tests read them)."""
+    import json
+
+    fig, geo = dashmod.heatmap_figure(dash)
+    k = dash.kpis()
+    alt = (
+        f"Completion heatmap: {k['learners']} learners × {len(dash.columns)} assignments; "
+        f"{k[dashmod.PASSED]} passed, {k[dashmod.BELOW]} below the pass mark, {k[dashmod.NEEDS_GRADING]} waiting for a "
+        f"trainer, {k[dashmod.SUBMITTED]} waiting for autograding, {k[dashmod.NOT_STARTED]} not started."
+    )
+    attrs = (
+        f' data-grid="{geo.as_attr()}" data-learners="{_e(json.dumps(geo.learner_ids))}"'
+        f' data-assignments="{_e(json.dumps(geo.assignments))}"'
+    )
+    return _img(fig, elem_id="heatmap", alt=alt, attrs=attrs)
+
+
+def _kpis_html(dash) -> str:
+    items = "".join(f'<div class="kpi"><b>{_e(v)}</b><span>{_e(label)}</span></div>' for v, label in dashmod.kpi_items(dash))
+    return f'<div class="kpis">{items}</div>'
+
+
+def _behind_html(dash, tz) -> str:
+    behind = dash.behind_schedule()
+    due = [c for c in dash.released_columns() if c["due"] is not None and c["due"] < dash.as_of]
+    if not due:
+        return '<p class="empty">Nothing is due yet on the programme\'s schedule.</p>'
+    if not behind:
+        return '<p class="empty ok">Nobody is behind: everything due is passed or handed in.</p>'
+    out = [
+        '<div class="scroll"><table class="progress behind"><thead><tr><th>Learner</th><th>Team</th>'
+        "<th>Due and not passed</th><th>Most days late</th></tr></thead><tbody>"
+    ]
+    for b in behind:
+        chips = []
+        for m in b["missing"]:
+            cls = "below" if m["result"] == dashmod.BELOW else "notstarted"
+            what = "not started" if m["result"] == dashmod.NOT_STARTED else f"{m['percent']:.0f}%, under the pass mark"
+            chips.append(
+                f'<span class="chip {cls}" title="due {_e(dashmod._fmt_day(m["due"]))}">{_e(m["title"])}: {_e(what)}</span>'
+            )
+        out.append(
+            f'<tr data-behind="{_e(b["learner_id"])}"><th>{_e(b["learner"])}</th><td>{_e(b["team"])}</td>'
+            f'<td class="what">{"".join(chips)}</td><td>{b["most_days_late"]}</td></tr>'
+        )
+    out.append("</tbody></table></div>")
+    return "".join(out)
+
+
+def render_html(
+    progress: Progress,
+    *,
+    title: str = "Course progress",
+    timezone: str | None = None,
+    programme=None,
+    as_of: dt.date | None = None,
+    dashboard=None,
+) -> str:
+    """The whole dashboard as one HTML string (inline CSS and images, no scripts, no outside files).
+
+    ``dashboard``: a :class:`genlab.course.dashboard.Dashboard` (pseudonymised or not) to show;
+    otherwise one is built from ``progress``, ``programme`` and ``as_of``."""
     tz = _tz(timezone)
+    dash = dashboard or dashmod.build_dashboard(progress, programme, as_of=as_of, timezone=getattr(tz, "key", None))
+    progress = dash.progress
     generated = _local(progress.generated_at, tz)
     tzname = getattr(tz, "key", "UTC")
+    meta = [
+        f"Generated {_fmt_date(generated, tz)} ({tzname})",
+        f"{len(progress.learners)} learners",
+        f"{len(progress.assignments)} assignments",
+        f"schedule checked on {dashmod._fmt_day(dash.as_of)}",
+    ]
+    if dash.pseudonymised:
+        meta.append("learners pseudonymised")
     out = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)}</title><style>{CSS}</style></head><body>",
         f"<header><h1>{_e(title)}</h1>",
-        f'<p class="meta">Generated {_e(_fmt_date(generated, tz))} ({_e(tzname)}) · '
-        f"{len(progress.learners)} learners · {len(progress.assignments)} assignments</p></header>",
+        f'<p class="meta">{_e(dash.programme.name)} · {_e(" · ".join(meta))}</p></header>',
     ]
     if not progress.assignments or not progress.learners:
         what = "assignments" if not progress.assignments else "learners"
         out.append(f'<p class="empty">No {what} in the gradebook yet.</p>')
+    if progress.learners and dash.columns:
+        out.append(_kpis_html(dash))
+        out.append("<h2>Who is where</h2>")
+        out.append(heatmap_html(dash))
+        out.append("<h2>Completion and scores</h2><div class=\"charts\">")
+        if dash.has_teams():
+            out.append(_img(dashmod.bars_figure(dash, "team"), elem_id="by-team", alt="Completion by team"))
+        out.append(_img(dashmod.bars_figure(dash, "level"), elem_id="by-level", alt="Completion by level"))
+        out.append(_img(dashmod.histogram_figure(dash), elem_id="scores", alt="Scores of graded work"))
+        out.append("</div>")
+        out.append(f"<h2>Behind the schedule on {_e(dashmod._fmt_day(dash.as_of))}</h2>")
+        out.append(_behind_html(dash, tz))
     if progress.assignments:
-        out.append('<h2>Summary</h2><div class="cards">')
+        out.append('<h2>Per assignment</h2><div class="cards">')
         out += [_card_html(s, tz) for s in progress.assignment_summary()]
         out.append("</div>")
     if progress.assignments and progress.learners:
@@ -311,9 +432,14 @@ def render_html(progress: Progress, *, title: str = "Course progress", timezone:
             s = summary[lr["id"]]
             out.append(f'<td class="done"><b>{s["graded"]}</b> of {s["assignments"]}</td></tr>')
         out.append("</tbody></table></div>")
+    source = "pseudonymised export" if dash.pseudonymised else progress.source
+    prog_src = str(dash.programme.path) if dash.programme.path else "none (every assignment counts, default pass mark)"
     out.append(
         "<footer>Scores are points from nbgrader's gradebook; the bar under a score shows the share of the "
-        f"maximum. Times are {_e(tzname)}. Source: {_e(progress.source)}</footer>"
+        f"maximum. Passed = fully graded with at least the pass mark ({dash.programme.pass_mark:g}% unless a workshop "
+        "sets its own). Handed in and waiting for grading does not count as behind. nbgrader does not record "
+        "who has fetched or is working on an assignment, so there is no \"in progress\": until it is handed in "
+        f"it is \"not started\". Times are {_e(tzname)}. Source: {_e(source)}. Programme: {_e(prog_src)}.</footer>"
     )
     out.append("</body></html>")
     return "\n".join(out)
@@ -326,12 +452,31 @@ def write_html(progress: Progress, path: str | os.PathLike, **kwargs) -> Path:
     return path
 
 
-def write_report(progress: Progress, out: str | os.PathLike = DEFAULT_OUT, *, timezone: str | None = None) -> dict:
-    """Write ``progress.html`` and ``progress.csv`` into ``out``; returns ``{"html": Path, "csv": Path}``."""
+def write_report(
+    progress: Progress,
+    out: str | os.PathLike = DEFAULT_OUT,
+    *,
+    timezone: str | None = None,
+    programme=None,
+    as_of: dt.date | None = None,
+    pseudonymise: bool = False,
+    salt: str | None = None,
+    title: str = "Course progress",
+) -> dict:
+    """Write the dashboard into ``out``: ``progress.html``, ``.csv``, ``.xlsx``, ``.png`` and
+    ``.pdf``; returns ``{"html": Path, "csv": ..., "xlsx": ..., "png": ..., "pdf": ..., "dashboard": Dashboard}``."""
     out = Path(out)
+    tz = _tz(timezone)
+    dash = dashmod.build_dashboard(
+        progress, programme, as_of=as_of, pseudonymise=pseudonymise, salt=salt, timezone=getattr(tz, "key", None)
+    )
     return {
-        "html": write_html(progress, out / "progress.html", timezone=timezone),
-        "csv": write_csv(progress, out / "progress.csv"),
+        "html": write_html(dash.progress, out / "progress.html", timezone=timezone, dashboard=dash, title=title),
+        "csv": dashmod.write_csv(dash, out / "progress.csv"),
+        "xlsx": dashmod.write_xlsx(dash, out / "progress.xlsx", title=title),
+        "png": dashmod.write_png(dashmod.snapshot_figure(dash, title=title), out / "progress.png"),
+        "pdf": dashmod.write_pdf(dash, out / "progress.pdf", title=title),
+        "dashboard": dash,
     }
 
 
@@ -339,14 +484,36 @@ def write_report(progress: Progress, out: str | os.PathLike = DEFAULT_OUT, *, ti
 # CLI
 
 
+def _date_arg(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="genlab report",
-        description="Write the managers' progress report (HTML + CSV) from the nbgrader gradebook.",
+        description="Write the managers' dashboard (HTML, CSV, XLSX, PNG, PDF) from the nbgrader gradebook.",
+        epilog="Progress data is personal data: use --pseudonymise for anything that leaves the training team.",
     )
     p.add_argument("--course", help="the nbgrader course folder (default: the repo's exercises/)")
     p.add_argument("--db", help="gradebook database URL (default: <course>/gradebook.db)")
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for progress.html and progress.csv (default: {DEFAULT_OUT}/)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the progress.* files (default: {DEFAULT_OUT}/)")
+    p.add_argument(
+        "--programme",
+        help="the programme file: levels, order, due dates, pass marks (default: workshops/programme.toml; "
+        "without it every assignment counts, pass mark 70%%)",
+    )
+    p.add_argument("--as-of", type=_date_arg, help="check the schedule on this day, YYYY-MM-DD (default: today)")
+    p.add_argument(
+        "--pseudonymise", "--pseudonymize",
+        action="store_true",
+        help="replace learner ids and names by stable salted pseudonyms (learner-3f9a2c) and leave out e-mails, "
+        f"in every file; the salt comes from --salt, ${dashmod.SALT_ENV} or ~/.config/genlab/pseudonym-salt "
+        "(made on first use; keep it secret and keep it)",
+    )
+    p.add_argument("--salt", help="the secret for --pseudonymise (the same salt gives the same pseudonyms)")
     p.add_argument(
         "--timezone",
         default=os.environ.get("GENLAB_TIMEZONE", DEFAULT_TIMEZONE),
@@ -356,16 +523,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .programme import ProgrammeError, load_programme
+
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
+        programme = load_programme(args.programme)
+        if args.programme and programme.path is None:
+            raise ProgrammeError(f"no programme file at {args.programme}")
         progress = load_progress(args.course, args.db)
-    except NoGradebookError as err:
+    except (NoGradebookError, ProgrammeError) as err:
         print(f"genlab report: {err}", file=sys.stderr)
         return 2
-    files = write_report(progress, args.out, timezone=args.timezone)
-    print(f"report: {files['html']}")
-    print(f"table:  {files['csv']}")
+    files = write_report(
+        progress, args.out, timezone=args.timezone, programme=programme, as_of=args.as_of,
+        pseudonymise=args.pseudonymise, salt=args.salt,
+    )
+    dash = files["dashboard"]
+    print(f"dashboard: {files['html']}")
+    print(f"table:     {files['csv']}")
+    print(f"workbook:  {files['xlsx']}")
+    print(f"snapshot:  {files['png']}  {files['pdf']}")
     print(summary_line(progress))
+    k = dash.kpis()
+    print(
+        f"{k['completed_programme']} of {k['learners']} completed every required level; "
+        f"{k['behind']} behind the schedule on {dash.as_of.isoformat()}; {k['waiting_for_trainers']} waiting for grading."
+    )
+    if args.pseudonymise:
+        print("Learners are pseudonymised in every file.")
     return 0
 
 
