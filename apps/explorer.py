@@ -26,7 +26,7 @@ with gr.Blocks(title="genlab Denoising explorer") as demo:
             negative_prompt = gr.Textbox(label=L("studio.negative"), lines=1)
             with gr.Row():
                 seed = gr.Number(label=L("explorer.seed"), value=-1, precision=0, info=L("studio.seed_info"))
-                steps = gr.Slider(1, explorer.MAX_EXPLORER_STEPS, value=min(opts.steps, 12), step=1, label=L("explorer.steps"))
+                steps = gr.Slider(1, explorer.MAX_EXPLORER_STEPS, value=min(opts.steps, 12), step=1, label=L("explorer.steps"), elem_id="steps")
             with gr.Row():
                 sampler = gr.Dropdown(list(opts.samplers), value=opts.sampler, label=L("explorer.sampler"))
                 guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label=L("explorer.guidance"))

@@ -59,7 +59,7 @@ with gr.Blocks(title="genlab Studio") as demo:
                     with gr.Column(scale=1, min_width=140):
                         random_btn = gr.Button(L("studio.random_seed"), size="sm")
                         reuse_btn = gr.Button(L("studio.reuse_seed"), size="sm")
-                steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label=L("studio.steps"), info=L("studio.steps_info"))
+                steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label=L("studio.steps"), info=L("studio.steps_info"), elem_id="steps")
                 guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label=L("studio.guidance"), info=L("studio.guidance_info"))
                 with gr.Row():
                     size = gr.Dropdown(list(opts.sizes), value=opts.size, label=L("studio.size"))
@@ -80,7 +80,8 @@ with gr.Blocks(title="genlab Studio") as demo:
             recipe = gr.Textbox(label=L("studio.recipe"), lines=4, interactive=False, buttons=["copy"], elem_id="recipe")
 
     gallery = gr.Gallery(
-        label=L("studio.history"), columns=8, fit_columns=False, height=260, object_fit="contain", format="png", elem_id="history",
+        label=L("studio.history"), columns=8, fit_columns=False, height=230, object_fit="contain", format="png", elem_id="history",
+        allow_preview=False,  # a click brings the settings back (below), it does not open the picture
     )
 
     # ---- events ----------------------------------------------------------------------------------
@@ -93,9 +94,9 @@ with gr.Blocks(title="genlab Studio") as demo:
             preprocess=False,  # raw values: genlab.studio checks them and explains mistakes in plain words
             validator=room.cap_validator(fn),  # room mode: a fair share of the queue per person
             show_progress_on=results, **model_queue,
-        ).success(
-            lambda saved: (studio.show_history(saved), gr.Number(visible=True), 0),
-            history, [gallery, seed_used, selected], api_visibility="private",
+        ).success(  # the first new picture opens large; the history shows the newest first
+            lambda saved: (studio.show_history(saved), gr.Number(visible=True), 0, gr.Gallery(selected_index=0)),
+            history, [gallery, seed_used, selected, results], api_visibility="private",
         )
 
     picture_event([generate_btn.click, prompt.submit], studio.generate, [*settings, history], "generate")

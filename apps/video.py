@@ -25,7 +25,7 @@ with gr.Blocks(title="genlab Video") as demo:
             prompt = gr.Textbox(label=L("video.prompt"), placeholder=L("video.prompt_placeholder"), lines=2, elem_id="prompt")
             negative_prompt = gr.Textbox(label=L("video.negative"), lines=1)
             with gr.Row():
-                frames = gr.Slider(video.MIN_FRAMES, opts.max_frames, value=opts.frames, step=1, label=L("video.frames"), info=L("video.frames_info"))
+                frames = gr.Slider(video.MIN_FRAMES, opts.max_frames, value=opts.frames, step=1, label=L("video.frames"), info=L("video.frames_info"), elem_id="frames")
                 fps = gr.Slider(1, video.MAX_FPS, value=opts.fps, step=1, label=L("video.fps"))
             loop = gr.Checkbox(label=L("video.loop"), value=False, elem_id="loop")
             with gr.Accordion(L("video.start_picture"), open=False):
@@ -34,7 +34,7 @@ with gr.Blocks(title="genlab Video") as demo:
             with gr.Group():
                 seed = gr.Number(label=L("video.seed"), value=-1, precision=0, info=L("video.seed_info"))
                 with gr.Row():
-                    steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label=L("video.steps"))
+                    steps = gr.Slider(1, studio.MAX_STEPS, value=opts.steps, step=1, label=L("video.steps"), elem_id="steps")
                     guidance = gr.Slider(0, studio.MAX_GUIDANCE, value=opts.guidance, step=0.5, label=L("video.guidance"))
             make_btn = gr.Button(L("video.make"), variant="primary", size="lg", elem_id="make")
 

@@ -455,10 +455,12 @@ def labelled_grid(
 ) -> Image.Image:
     """A contact sheet with the X values above the columns and the Y values left of the rows."""
     cell_w, cell_h = rows[0][0].size
-    font_px = max(12, cell_w // 10)
-    font, title_font = _font(font_px), _font(font_px)
-    gap = max(4, cell_w // 32)
     draw_probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    font_px = max(12, cell_w // 10)
+    while font_px > 8 and max(draw_probe.textlength(s, font=_font(font_px)) for s in x_labels) > cell_w - 4:
+        font_px -= 1  # long column labels (sampler names) shrink to fit their column
+    font, title_font = _font(font_px), _font(max(font_px, 12))
+    gap = max(4, cell_w // 32)
     left = 0
     if y_title is not None:
         widest = max([draw_probe.textlength(s, font=font) for s in y_labels] + [draw_probe.textlength(y_title, font=title_font)])
@@ -468,9 +470,11 @@ def labelled_grid(
     sheet = Image.new("RGB", (left + cols * (cell_w + gap), top + len(rows) * (cell_h + gap)), "white")
     draw = ImageDraw.Draw(sheet)
     ink = (30, 30, 30)
-    draw.text((left, gap), x_title, fill=ink, font=title_font)
-    if y_title is not None:
-        draw.text((gap, gap), y_title, fill=(110, 110, 110), font=title_font)
+    grey = (110, 110, 110)
+    # X title centred over the columns; Y title heading the column of row labels (like a table).
+    draw.text((left + (cols * (cell_w + gap) - gap) / 2, gap), x_title, fill=grey, font=title_font, anchor="mt")
+    if y_title:
+        draw.text((left - gap, top - gap), y_title, fill=grey, font=title_font, anchor="rs")
     for c, label in enumerate(x_labels):
         x = left + c * (cell_w + gap) + cell_w / 2
         draw.text((x, top - gap), label, fill=ink, font=font, anchor="ms")
@@ -630,7 +634,7 @@ def make_grid(s: Settings, x_axis: str, x_values: list, y_axis: str | None, y_va
     title = f"{t('studio.grid_caption', lang)}: {t('studio.axis_' + x_axis, lang)}" + (
         f" × {t('studio.axis_' + y_axis, lang)}" if y_axis else ""
     )
-    grid = Picture(path=str(path), parameters=grid_recipe.to_parameters(), seed=base_seed, caption=title, settings=first_cell.settings)
+    grid = Picture(path=str(path), parameters=grid_recipe.to_parameters(), seed=first_cell.seed, caption=title, settings=first_cell.settings)
     return grid, [done[(r, c)][0] for r in range(len(y_values)) for c in range(len(x_values))]
 
 

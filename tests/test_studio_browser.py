@@ -1,4 +1,4 @@
-"""The Studio in a real browser: what a designer sees and clicks.
+"""The Studio in a real browser: what a designer sees and clicks, in English and in Spanish.
 
 Headless Debian Chromium through Playwright (see app_helpers). Set GENLAB_SCREENSHOTS to a
 folder to keep the screenshots; otherwise they go to pytest's tmp_path.
@@ -7,11 +7,9 @@ folder to keep the screenshots; otherwise they go to pytest's tmp_path.
 from __future__ import annotations
 
 import io
-import os
-from pathlib import Path
 
 import pytest
-from app_helpers import app_server, browser, page  # noqa: F401  (pytest fixtures)
+from app_helpers import app_server, browser, page, page_es, screenshot_path  # noqa: F401  (pytest fixtures)
 from PIL import Image
 
 import genlab
@@ -20,16 +18,16 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 studio = app_server("studio")
 
-IMAGE_LOADED = """() => {
+RESULT_LOADED = """() => {
     const img = document.querySelector('#output img');
     return img !== null && img.complete && img.naturalWidth > 0;
 }"""
 
 
-def screenshot_path(tmp_path: Path, name: str) -> Path:
-    folder = Path(os.environ.get("GENLAB_SCREENSHOTS", tmp_path))
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / name
+def set_steps(page, value: int):
+    box = page.locator("#steps input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
 
 
 def test_empty_prompt_shows_a_plain_message(studio, page, tmp_path):
@@ -44,18 +42,18 @@ def test_type_prompt_generate_and_see_the_picture(studio, page, tmp_path):
     page.goto(studio.url)
     page.get_by_label("Prompt", exact=True).fill("a red circle on a blue background")
     page.get_by_label("Seed", exact=True).fill("42")
+    set_steps(page, 4)
     page.get_by_role("button", name="Generate", exact=True).click()
-    page.wait_for_function(IMAGE_LOADED, timeout=90_000)
+    page.wait_for_function(RESULT_LOADED, timeout=90_000)
 
-    img = page.locator("#output img")
-    assert img.evaluate("i => i.naturalWidth") == 128
+    img = page.locator("#output img").first
     # The file the browser shows (and downloads) is the PNG with its recipe inside.
     response = page.request.get(img.get_attribute("src"))
     assert response.ok
     picture = Image.open(io.BytesIO(response.body()))
-    assert picture.format == "PNG" and {"parameters", "genlab"} <= set(picture.text)
+    assert picture.format == "PNG" and picture.size == (128, 128) and {"parameters", "genlab"} <= set(picture.text)
     recipe = genlab.read_recipe(picture)
-    assert (recipe.prompt, recipe.seed) == ("a red circle on a blue background", 42)
+    assert (recipe.prompt, recipe.seed, recipe.steps) == ("a red circle on a blue background", 42, 4)
 
     page.locator("#seed-used input").wait_for(state="visible", timeout=30_000)
     assert page.locator("#seed-used input").input_value() == "42"
@@ -66,7 +64,6 @@ def test_type_prompt_generate_and_see_the_picture(studio, page, tmp_path):
     shot = screenshot_path(tmp_path, "studio.png")
     page.screenshot(path=str(shot), full_page=True)
     assert Image.open(shot).size[0] == 1280
-    print(f"screenshot: {shot}")
 
     # Clicking a picture in the history brings its settings back into the controls.
     page.get_by_label("Prompt", exact=True).fill("something else")
@@ -76,3 +73,36 @@ def test_type_prompt_generate_and_see_the_picture(studio, page, tmp_path):
         "() => document.querySelector('#prompt textarea').value === 'a red circle on a blue background'", timeout=30_000
     )
     assert page.get_by_label("Seed", exact=True).input_value() == "42"
+
+    # "Use in Image to image" opens that tab with the picture in it; changing it makes a new PNG.
+    page.get_by_role("button", name="Use in Image to image").click()
+    page.locator("#source img").wait_for(state="visible", timeout=30_000)
+    page.get_by_role("button", name="Change the picture").click()
+    page.wait_for_function(
+        "() => document.querySelector('#recipe textarea').value.includes('Denoising strength: 0.6')", timeout=90_000
+    )
+    page.wait_for_function(RESULT_LOADED, timeout=30_000)
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-img2img.png")), full_page=True)
+
+
+def test_xy_grid_in_the_browser(studio, page, tmp_path):
+    page.goto(studio.url)
+    page.get_by_label("Prompt", exact=True).fill("a yellow star on a black background")
+    set_steps(page, 2)
+    page.get_by_role("tab", name="X/Y grid").click()
+    page.get_by_role("button", name="Make the grid").click()
+    page.wait_for_function(RESULT_LOADED, timeout=120_000)
+    page.wait_for_function("() => document.querySelector('#recipe textarea').value.includes('Seed: 1')", timeout=30_000)
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-grid.png")), full_page=True)
+
+
+def test_spanish_browser_sees_spanish_labels_and_messages(studio, page_es, tmp_path):
+    page_es.goto(studio.url)
+    page_es.get_by_role("button", name="Generar", exact=True).wait_for(state="visible", timeout=30_000)
+    assert page_es.get_by_label("Semilla", exact=True).is_visible()
+    assert page_es.get_by_role("tab", name="Texto a imagen").is_visible()
+    assert page_es.get_by_role("tab", name="Retocar (inpainting)").is_visible()
+    assert page_es.get_by_text("Crea imágenes a partir de palabras").is_visible()
+    page_es.get_by_role("button", name="Generar", exact=True).click()
+    page_es.get_by_text("Primero escribe un prompt").first.wait_for(state="visible", timeout=30_000)
+    page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")), full_page=True)
