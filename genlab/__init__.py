@@ -28,6 +28,7 @@ _LAZY = {
     "save_png": "genlab.recipe",
     "doctor": "genlab.hardware",
     "get_profile": "genlab.profiles",
+    "check": "genlab.course.check",
     "all_profiles": "genlab.profiles",
 }
 

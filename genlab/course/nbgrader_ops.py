@@ -323,3 +323,82 @@ def submission_scores(assignment: str, student: str, course_dir: str | os.PathLi
                 if grade.name in solution_names:  # an answer graded by hand, not a test cell
                     out.manual_cells.add(key)
     return out
+
+
+# ---- the grading cycle (genlab course ...) ------------------------------------------------------
+def collect_assignment(assignment: str, course_dir: str | os.PathLike | None = None) -> list[str]:
+    """`nbgrader collect` through the Python API: exchange inbound → submitted/. Returns the learners
+    whose submission of `assignment` is now in submitted/."""
+    lay = layout(course_dir)
+    api = nbgrader_api(lay.root)
+    _check(
+        api.collect(assignment, update=True),
+        f"Collecting '{assignment}'",
+        "Check that the exchange folder (GENLAB_EXCHANGE, default exercises/.exchange) can be read.",
+    )
+    base = lay.root / "submitted"
+    return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir()) if base.is_dir() else []
+
+
+def inbound_learners(lay: CourseLayout, assignment: str) -> list[str]:
+    """Learners with something handed in to the exchange for `assignment` (collected or not)."""
+    if not lay.inbound.is_dir():
+        return []
+    out = set()
+    for p in lay.inbound.iterdir():
+        parts = p.name.split("+")
+        if len(parts) >= 3 and parts[1] == assignment:
+            out.add(parts[0])
+    return sorted(out)
+
+
+def course_status(course_dir: str | os.PathLike | None = None) -> dict:
+    """What exists for each assignment, from the course folders and the gradebook (no nbgrader run)."""
+    from .autograde import marker_path, submission_fingerprint, submitted_learners
+
+    lay = layout(course_dir)
+    names = set(source_assignments(lay.root))
+    learners: list[str] = []
+    if lay.gradebook.is_file():
+        from nbgrader.api import Gradebook
+
+        tools_on_path()
+        with Gradebook(f"sqlite:///{lay.gradebook}", lay.course_id) as gb:
+            learners = sorted(s.id for s in gb.students)
+            names |= {a.name for a in gb.assignments}
+    rows = []
+    for a in sorted(names):
+        collected = submitted_learners(lay, a)
+        graded, to_grade = [], []
+        for learner in collected:
+            marker = marker_path(lay, a, learner)
+            ok = False
+            if marker.is_file():
+                import json
+
+                try:
+                    ok = json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") == submission_fingerprint(lay, a, learner)
+                except (OSError, ValueError):
+                    ok = False
+            (graded if ok else to_grade).append(learner)
+        feedback = lay.root / "feedback"
+        rows.append(
+            {
+                "assignment": a,
+                "generated": (lay.release / a).is_dir(),
+                "released": (lay.outbound / a).is_dir(),
+                "handed_in": inbound_learners(lay, a),
+                "collected": collected,
+                "autograded": graded,
+                "to_autograde": to_grade,
+                "feedback": sorted(p.name for p in feedback.iterdir() if (p / a).is_dir()) if feedback.is_dir() else [],
+            }
+        )
+    return {"course": lay.root, "course_id": lay.course_id, "exchange": lay.exchange, "learners": learners, "assignments": rows}
+
+
+def release_and_generate(assignment: str, course_dir: str | os.PathLike | None = None) -> None:
+    """generate_assignment + release_assignment (force): what `genlab course release` does."""
+    api = nbgrader_api(course_dir, **{"ExchangeReleaseAssignment.force": True})
+    generate_assignment(assignment, api=api)
+    release_assignment(assignment, api=api)

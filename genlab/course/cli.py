@@ -1,0 +1,335 @@
+"""``genlab course``: the trainer's grading cycle, in plain words, on nbgrader's Python API.
+
+    genlab course status                       what is released, handed in, collected, graded
+    genlab course learners import cohort.csv   the cohort (columns id,name,email,team)
+    genlab course learners add ana.lopez --name "Ana López" --email ana@agency.mx --team azul
+    genlab course release 01_first_images      make the learner version and hand it out
+    genlab course collect 01_first_images      bring in what learners submitted
+    genlab course autograde 01_first_images    run every submission in a sandbox and score it
+    genlab course feedback 01_first_images     feedback pages (no hidden tests) back to learners
+    genlab course grade-all 01_first_images    collect + autograde + feedback in one go
+    genlab course check NOTEBOOK               a learner's "check my work", from a terminal
+
+Every command takes ``--course PATH`` (default: the repo's exercises/). Each command runs in one
+process: nbgrader starts once, not once per learner.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from . import nbgrader_ops
+
+
+def _say(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _progress_printer(total: int, stream=None):
+    stream = stream or sys.stderr
+    tty = stream.isatty()
+    start = time.monotonic()
+
+    def show(done, total_, result):
+        width = 30
+        filled = int(width * done / max(1, total_))
+        bar = "#" * filled + "-" * (width - filled)
+        elapsed = time.monotonic() - start
+        text = f"[{bar}] {done}/{total_} learners  {elapsed:.0f} s  (last: {result.learner}, {result.status})"
+        if tty:
+            stream.write("\r" + text + ("\n" if done == total_ else ""))
+        else:
+            stream.write(text + "\n")
+        stream.flush()
+
+    return show
+
+
+# ---- commands -----------------------------------------------------------------------------------
+def cmd_status(args) -> int:
+    from .learners import read_roster
+    from .sandbox import best_mode
+
+    st = nbgrader_ops.course_status(args.course)
+    roster = read_roster(st["course"])
+    _say(f"Course: {st['course']}  (course id '{st['course_id']}', exchange {st['exchange']})")
+    mode = best_mode()
+    sandbox_text = {
+        "zygote": "bubblewrap sandbox, one user id per kernel, preloaded zygote (fast)",
+        "bwrap": "bubblewrap sandbox, one per kernel (not root: no preloading)",
+        "none": "NO SANDBOX: bubblewrap is missing (bash tools/install-system-packages.sh)",
+    }[mode]
+    _say(f"Grading runs in: {sandbox_text}")
+    teams = sorted({r['team'] for r in roster.values() if r['team']})
+    _say(
+        f"Learners: {len(st['learners'])} in the gradebook, {len(roster)} in learners.csv"
+        + (f" (teams: {', '.join(teams)})" if teams else "")
+    )
+    if not st["assignments"]:
+        _say("No assignments yet. Put one in source/<name>/ and run: genlab course release <name>")
+        return 0
+    _say("")
+    _say(f"{'assignment':<22}{'released':>9}{'handed in':>11}{'collected':>11}{'graded':>8}{'to grade':>10}{'feedback':>10}")
+    for a in st["assignments"]:
+        _say(
+            f"{a['assignment']:<22}{'yes' if a['released'] else 'no':>9}{len(a['handed_in']):>11}{len(a['collected']):>11}"
+            f"{len(a['autograded']):>8}{len(a['to_autograde']):>10}{len(a['feedback']):>10}"
+        )
+    _say("")
+    for a in st["assignments"]:
+        name = a["assignment"]
+        if not a["released"]:
+            _say(f"Next for {name}: genlab course release {name}")
+        elif len(a["handed_in"]) > len(a["collected"]):
+            _say(f"Next for {name}: genlab course collect {name}  (handed in but not collected yet)")
+        elif a["to_autograde"]:
+            _say(f"Next for {name}: genlab course autograde {name}  ({len(a['to_autograde'])} waiting)")
+        elif a["autograded"] and len(a["feedback"]) < len(a["autograded"]):
+            _say(f"Next for {name}: genlab course feedback {name}")
+        elif a["autograded"]:
+            _say(f"{name}: graded and fed back. Written answers: grade them in JupyterLab's Formgrader tab; then genlab report.")
+        else:
+            _say(f"{name}: released; waiting for learners to submit (JupyterLab → Assignments → Submit).")
+    return 0
+
+
+def cmd_release(args) -> int:
+    lay = nbgrader_ops.layout(args.course)
+    if args.assignment not in nbgrader_ops.source_assignments(lay.root):
+        _say(f"There is no assignment '{args.assignment}' in {lay.source}. Assignments: {', '.join(nbgrader_ops.source_assignments(lay.root)) or 'none'}.")
+        return 2
+    api = nbgrader_ops.nbgrader_api(lay.root, **{"ExchangeReleaseAssignment.force": True})
+    _say(f"Making the learner version of {args.assignment} (solutions and hidden tests taken out) ...")
+    nbgrader_ops.generate_assignment(args.assignment, api=api)
+    nbgrader_ops.release_assignment(args.assignment, api=api)
+    _say(f"Released {args.assignment} to the exchange ({lay.outbound / args.assignment}).")
+    _say("Learners: JupyterLab → Assignments tab → Fetch, work, then Submit.")
+    _say(f"Next: when they have submitted, run: genlab course collect {args.assignment}")
+    return 0
+
+
+def cmd_collect(args) -> int:
+    lay = nbgrader_ops.layout(args.course)
+    before = set(nbgrader_ops.inbound_learners(lay, args.assignment))
+    learners = nbgrader_ops.collect_assignment(args.assignment, lay.root)
+    _say(f"Collected {args.assignment}: {len(learners)} learner(s) have a submission in {lay.root / 'submitted'}.")
+    if learners:
+        _say("  " + ", ".join(learners))
+    missing = sorted(before - set(learners))
+    if missing:
+        _say(f"  Could not collect: {', '.join(missing)} (see nbgrader's message above).")
+    _say(f"Next: genlab course autograde {args.assignment}" if learners else "Nobody has submitted yet. Run this again later.")
+    return 0
+
+
+def _policy(args):
+    from .sandbox import SandboxPolicy
+
+    p = SandboxPolicy()
+    if args.timeout:
+        p.cell_timeout = args.timeout
+    if args.notebook_timeout:
+        p.notebook_timeout = args.notebook_timeout
+    if args.cpu_seconds:
+        p.cpu_seconds = args.cpu_seconds
+    if args.memory_mb:
+        p.memory_mb = args.memory_mb
+    if args.sandbox:
+        p.mode = args.sandbox
+    return p
+
+
+def _autograde(args) -> int:
+    from .autograde import autograde, submitted_learners
+
+    lay = nbgrader_ops.layout(args.course)
+    n = len(args.learner or submitted_learners(lay, args.assignment))
+    if n == 0:
+        _say(f"No collected submissions of {args.assignment}. Run: genlab course collect {args.assignment}")
+        return 1
+    _say(f"Autograding {args.assignment}: {n} learner(s), each in its own sandboxed Python ...")
+    log_lines = []
+    run = autograde(
+        args.assignment,
+        lay.root,
+        args.learner,
+        force=args.force,
+        workers=args.workers,
+        policy=_policy(args),
+        progress=_progress_printer(n),
+        log=log_lines.append,
+    )
+    if run.warning:
+        _say(run.warning)
+    _say("")
+    for r in run.results:
+        _say("  " + r.line())
+    graded = [r for r in run.results if r.status != "failed"]
+    _say("")
+    _say(f"{len(graded)} of {len(run.results)} graded in {run.seconds:.0f} s ({run.workers} at a time, sandbox: {run.mode}).")
+    if run.failed:
+        detail = Path(lay.root) / ".genlab" / "autograde" / f"{args.assignment}-errors.log"
+        detail.parent.mkdir(parents=True, exist_ok=True)
+        detail.write_text("\n".join(log_lines), encoding="utf-8")
+        _say(f"Not graded: {', '.join(r.learner for r in run.failed)}. Details: {detail}")
+        _say(f"Fix what the message says (or ask for a new submission), then run: genlab course autograde {args.assignment}")
+        _say("(Learners already graded are kept; only the others run again.)")
+        return 1
+    manual = [r.learner for r in run.results if r.waiting_for_trainer]
+    if manual:
+        _say(f"Written answers to grade by hand ({len(manual)} learners): JupyterLab → Formgrader → Manual Grading.")
+    _say(f"Next: genlab course feedback {args.assignment}")
+    return 0
+
+
+def cmd_feedback(args) -> int:
+    from .feedback import feedback
+
+    out = feedback(args.assignment, args.course, args.learner, release=not args.no_release)
+    _say(f"Feedback pages for {len(out['generated'])} learner(s) in {out['folder']} (hidden checks taken out).")
+    if out["released"]:
+        _say("Released: learners see it in JupyterLab → Assignments → Fetch Feedback.")
+    else:
+        _say(f"Not released yet. Release with: genlab course feedback {args.assignment}")
+    _say("Next: genlab report (progress for managers), or genlab course status.")
+    return 0
+
+
+def cmd_grade_all(args) -> int:
+    _say(f"== 1/3 collect {args.assignment}")
+    cmd_collect(args)
+    _say(f"== 2/3 autograde {args.assignment}")
+    code = _autograde(args)
+    if code not in (0, 1):
+        return code
+    _say(f"== 3/3 feedback {args.assignment}")
+    try:
+        cmd_feedback(args)
+    except nbgrader_ops.CourseError as err:
+        _say(str(err))
+        return 1
+    _say("Done: collected, graded and fed back. Next: grade written answers in Formgrader, then genlab report.")
+    return code
+
+
+def cmd_learners(args) -> int:
+    from .learners import add_learners, import_learners
+
+    if args.learners_cmd == "add":
+        out = add_learners([{"id": args.id, "name": args.name or "", "email": args.email or "", "team": args.team or ""}], args.course)
+    elif args.learners_cmd == "import":
+        out = import_learners(args.file, args.course)
+    else:
+        from .learners import read_roster
+
+        roster = read_roster(args.course)
+        for r in roster.values():
+            _say(f"{r['id']:<20} {r['name']:<30} {r['email']:<30} {r['team']}")
+        _say(f"{len(roster)} learner(s). Add more: genlab course learners import FILE.csv")
+        return 0
+    _say(f"Learners: {len(out['added'])} added, {len(out['updated'])} updated (gradebook and {out['roster']}).")
+    _say("Next: genlab course release <assignment> (or genlab course status).")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .check import main as check_main
+
+    return check_main([args.notebook, "--cell-timeout", str(args.cell_timeout)])
+
+
+# ---- parser -------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="genlab course", description="Run the graded course: release, collect, grade, feedback.")
+    sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
+
+    def course_arg(sp):
+        sp.add_argument("--course", help="the course folder holding source/ and nbgrader_config.py (default: the repo's exercises/)")
+
+    sp = sub.add_parser("status", help="what is released, handed in, collected, graded, fed back")
+    course_arg(sp)
+    sp.set_defaults(func=cmd_status)
+
+    sp = sub.add_parser("release", help="make the learner version of an assignment and hand it out")
+    sp.add_argument("assignment")
+    course_arg(sp)
+    sp.set_defaults(func=cmd_release)
+
+    sp = sub.add_parser("collect", help="bring in what learners submitted")
+    sp.add_argument("assignment")
+    course_arg(sp)
+    sp.set_defaults(func=cmd_collect)
+
+    def grading_args(sp):
+        sp.add_argument("assignment")
+        course_arg(sp)
+        sp.add_argument("--learner", action="append", help="only this learner (repeat for more)")
+        sp.add_argument("--force", action="store_true", help="grade again learners already graded")
+        sp.add_argument("--workers", type=int, help="notebooks run at the same time (default: CPU cores, at most 4)")
+        sp.add_argument("--timeout", type=int, help="seconds per cell before it is stopped (default: the course's Execute.timeout)")
+        sp.add_argument("--notebook-timeout", type=int, help="seconds for a whole notebook (default 900)")
+        sp.add_argument("--cpu-seconds", type=int, help="CPU seconds per notebook (default 900)")
+        sp.add_argument("--memory-mb", type=int, help="memory per notebook beyond the preloaded libraries (default 3072)")
+        sp.add_argument("--sandbox", choices=["zygote", "bwrap", "none"], help="force a sandbox mode (default: the best available)")
+
+    sp = sub.add_parser("autograde", help="run every collected submission in a sandbox and score it")
+    grading_args(sp)
+    sp.set_defaults(func=_autograde)
+
+    sp = sub.add_parser("feedback", help="make feedback pages (no hidden tests) and hand them back")
+    sp.add_argument("assignment")
+    course_arg(sp)
+    sp.add_argument("--learner", action="append", help="only this learner (repeat for more)")
+    sp.add_argument("--no-release", action="store_true", help="make the pages but do not hand them back yet")
+    sp.set_defaults(func=cmd_feedback)
+
+    sp = sub.add_parser("grade-all", help="collect, autograde and feed back in one go")
+    grading_args(sp)
+    sp.add_argument("--no-release", action="store_true", help="make feedback pages but do not hand them back yet")
+    sp.set_defaults(func=cmd_grade_all)
+
+    sp = sub.add_parser("learners", help="the cohort: add, import a CSV, list")
+    lsub = sp.add_subparsers(dest="learners_cmd", metavar="ACTION")
+    la = lsub.add_parser("add", help="add or update one learner")
+    la.add_argument("id", help="their user name, e.g. ana.lopez")
+    la.add_argument("--name")
+    la.add_argument("--email")
+    la.add_argument("--team")
+    course_arg(la)
+    li = lsub.add_parser("import", help="add or update learners from a CSV (columns id,name,email,team)")
+    li.add_argument("file")
+    course_arg(li)
+    ll = lsub.add_parser("list", help="show the roster")
+    course_arg(ll)
+    sp.set_defaults(func=cmd_learners, course=None)
+
+    sp = sub.add_parser("check", help="run a notebook's visible checks in a fresh Python (a learner's check my work)")
+    sp.add_argument("notebook")
+    sp.add_argument("--cell-timeout", type=int, default=180)
+    sp.set_defaults(func=cmd_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    if getattr(args, "course", None) is None and hasattr(args, "course"):
+        args.course = None
+    try:
+        return int(args.func(args) or 0)
+    except (nbgrader_ops.CourseError, ValueError, FileNotFoundError) as err:
+        print(f"genlab course: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Stopped. Run the same command again: learners already done are kept.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
