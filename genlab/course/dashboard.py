@@ -754,13 +754,17 @@ def snapshot_figure(dash: Dashboard, *, title: str = "Course progress"):
         text(kx, 1.76, label, fontsize=9, color=MUTED)
         kx += 2.6
     # Left: the heatmap, its legend, who is behind.
-    ax = axes(0.5 + 1.6, heat_top, grid_w, heat_h)
-    draw_heatmap(ax, dash, compact=nrows > 40)
-    fig.canvas.draw()
-    level_headers(ax, dash)
-    fig.legend(handles=legend_handles(), loc="upper left", ncol=5, frameon=False, fontsize=9,
-               bbox_to_anchor=((0.5 + 1.6) / width, 1 - (heat_top + heat_h + 0.12) / height), borderaxespad=0,
-               handlelength=1.2, columnspacing=1.4)
+    if not dash.columns or not dash.learners:
+        what = "assignments" if not dash.columns else "learners"
+        text(0.5, heat_top, f"No {what} in the gradebook yet.", fontsize=14, color=MUTED)
+    else:
+        ax = axes(0.5 + 1.6, heat_top, grid_w, heat_h)
+        draw_heatmap(ax, dash, compact=nrows > 40)
+        fig.canvas.draw()
+        level_headers(ax, dash)
+        fig.legend(handles=legend_handles(), loc="upper left", ncol=5, frameon=False, fontsize=9,
+                   bbox_to_anchor=((0.5 + 1.6) / width, 1 - (heat_top + heat_h + 0.12) / height), borderaxespad=0,
+                   handlelength=1.2, columnspacing=1.4)
     text(0.5, behind_top, "Behind the schedule", fontsize=12, fontweight="bold", color=INK)
     chars = int(left_w / 0.068)
     for i, line in enumerate(behind or ["Nobody: everything due is passed or handed in."]):
