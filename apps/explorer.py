@@ -37,7 +37,7 @@ with gr.Blocks(title="genlab Denoising explorer") as demo:
             )
             with gr.Row():
                 guidance_b = gr.Slider(0, studio.MAX_GUIDANCE, value=15, step=0.5, label=L("explorer.guidance_b"))
-                sampler_b = gr.Dropdown(list(opts.samplers), value="Euler a", label=L("explorer.sampler_b"))
+                sampler_b = gr.Dropdown(list(opts.samplers), value="Euler a", label=L("explorer.sampler_b"), visible=False)
             run_btn = gr.Button(L("explorer.run"), variant="primary", size="lg", elem_id="run")
 
         with gr.Column(scale=3):
@@ -56,6 +56,10 @@ with gr.Blocks(title="genlab Denoising explorer") as demo:
         outputs=[sheet, final, recipe, step, frame_a, frame_b, frames_a, frames_b],
         api_name="explore", preprocess=False, validator=room.cap_validator(explorer.explore),
         show_progress_on=sheet, **model_queue,
+    )
+    compare.change(
+        lambda how: (gr.Slider(visible=how == "guidance"), gr.Dropdown(visible=how == "sampler")),
+        compare, [guidance_b, sampler_b], api_visibility="private", queue=False,
     )
     step.change(explorer.frame_at, [frames_a, frames_b, step], [frame_a, frame_b], api_visibility="private", show_progress="hidden")
 

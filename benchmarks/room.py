@@ -37,9 +37,9 @@ def run_room(people: int, steps: int, room_values: dict | None, label: str) -> d
 
     auth = ("", PASSWORD) if room_values else None
     with launch_app("studio", room=room_values, auth=auth) as app:
-        client_auth = ("bench", PASSWORD) if auth else None
-        Client(app.url, auth=client_auth, verbose=False).predict(prompt="warm up", seed=0, steps=steps, api_name="/generate")
-        clients = [Client(app.url, auth=client_auth, verbose=False) for _ in range(people)]
+        login = (lambda i: (f"person{i}", PASSWORD)) if auth else (lambda i: None)  # each person logs in with a name
+        Client(app.url, auth=login("warm"), verbose=False).predict(prompt="warm up", seed=0, steps=steps, api_name="/generate")
+        clients = [Client(app.url, auth=login(i), verbose=False) for i in range(people)]
 
         def one(i: int) -> float:
             start = time.perf_counter()

@@ -150,9 +150,12 @@ limiter = SessionLimiter()
 
 
 def _session_key(request) -> str | None:
+    """Who is asking: the name typed at the room's login (so a second tab does not get a second
+    share), else the browser session."""
     if request is None:
         return None
-    return getattr(request, "session_hash", None) or getattr(request, "username", None)
+    name = getattr(request, "username", None)
+    return f"user:{name}" if name else getattr(request, "session_hash", None)
 
 
 def _find_request(args, kwargs):

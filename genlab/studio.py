@@ -56,6 +56,7 @@ AXES = ("seed", "guidance", "steps", "sampler")
 # Small pictures (the tiny model's 128 px) fill their box instead of sitting in its middle.
 CSS = """
 #output img { object-fit: contain; }
+#frame-a img, #frame-b img, #final img, #source img { width: 100%; height: 100%; object-fit: contain; }
 #history .caption-label { font-size: 11px; }
 .genlab-note { font-size: 13px; opacity: 0.85; }
 """
