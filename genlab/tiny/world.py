@@ -508,7 +508,13 @@ def clip_geometry(clip: ClipSpec, i: int) -> tuple[float, float, float]:
 
 
 def render_clip(clip: ClipSpec, size: int = 128) -> list[Image.Image]:
-    return [_render_frame(clip.scene, size, [clip_geometry(clip, i)]) for i in range(clip.n_frames)]
+    """The clip's frames (deterministic for a clip)."""
+    return [render_clip_frame(clip, i, size) for i in range(clip.n_frames)]
+
+
+def render_clip_frame(clip: ClipSpec, i: int, size: int = 128) -> Image.Image:
+    """Frame ``i`` of a clip alone (``render_clip(clip)[i]``, without drawing the others)."""
+    return _render_frame(clip.scene, size, [clip_geometry(clip, i)])
 
 
 # --------------------------------------------------------------------------------------------
@@ -746,6 +752,7 @@ __all__ = [
     "sample_clip",
     "render",
     "render_clip",
+    "render_clip_frame",
     "caption",
     "clip_caption",
     "parse_prompt",
