@@ -159,10 +159,12 @@ class CourseCopy:
         name = self._one(assignment, name)
         return nbformat.read(self.root / "autograded" / student / assignment / f"{name}.ipynb", as_version=4)
 
-    def submit(self, assignment: str, student: str, notebooks) -> Path:
+    def submit(self, assignment: str, student: str, notebooks, timestamp: str | None = None) -> Path:
         """Place notebooks where `nbgrader collect` would: submitted/<student>/<assignment>/.
 
         `notebooks`: one notebook (for a one-notebook assignment) or {notebook name: notebook}.
+        `timestamp` (e.g. "2026-11-20 10:00:00.000000 UTC") is written to timestamp.txt, as the
+        exchange does; feedback can only be released for submissions that have one.
         """
         if "cells" in notebooks:  # one notebook (a NotebookNode is a dict too)
             notebooks = {self._one(assignment, None): notebooks}
@@ -170,6 +172,28 @@ class CourseCopy:
         folder.mkdir(parents=True, exist_ok=True)
         for name, nb in notebooks.items():
             nbformat.write(nb, folder / f"{name}.ipynb")
+        if timestamp:
+            (folder / "timestamp.txt").write_text(timestamp, encoding="utf-8")
+        return folder
+
+    def hand_in(self, assignment: str, student: str, notebooks, timestamp: str = "2026-11-20 10:00:00.000000 UTC") -> Path:
+        """Put a submission in the exchange's inbound folder exactly as `nbgrader submit` does
+        (timestamp.txt, submission_secret.txt, a random suffix), without a CLI start per learner.
+        `nbgrader collect` (or genlab course collect) then brings it into submitted/."""
+        import base64
+        import secrets
+
+        if "cells" in notebooks:
+            notebooks = {self._one(assignment, None): notebooks}
+        inbound = self.base / "exchange" / "genlab" / "inbound"
+        inbound.mkdir(parents=True, exist_ok=True)
+        suffix = base64.urlsafe_b64encode(os.urandom(9)).decode("ascii")
+        folder = inbound / f"{student}+{assignment}+{timestamp}+{suffix}"
+        folder.mkdir()
+        for name, nb in notebooks.items():
+            nbformat.write(nb, folder / f"{name}.ipynb")
+        (folder / "timestamp.txt").write_text(timestamp, encoding="utf-8")
+        (folder / "submission_secret.txt").write_text(secrets.token_hex(64), encoding="utf-8")
         return folder
 
     def autograde(self, assignment: str, student: str | None = None) -> subprocess.CompletedProcess:

@@ -191,8 +191,11 @@ def cmd_feedback(args) -> int:
     out = feedback(args.assignment, args.course, args.learner, release=not args.no_release)
     _say(f"Feedback pages for {len(out['generated'])} learner(s) in {out['folder']} (hidden checks taken out).")
     if out["released"]:
-        _say("Released: learners see it in JupyterLab → Assignments → Fetch Feedback.")
-    else:
+        _say(f"Released to {len(out['released'])} learner(s): they see it in JupyterLab → Assignments → Fetch Feedback.")
+    if out["not_released"] and not args.no_release:
+        _say(f"Not released (their submission did not come through the exchange, no timestamp.txt): "
+             f"{', '.join(out['not_released'])}. Send them their page from {out['folder']} yourself.")
+    elif args.no_release:
         _say(f"Not released yet. Release with: genlab course feedback {args.assignment}")
     _say("Next: genlab report (progress for managers), or genlab course status.")
     return 0

@@ -163,7 +163,7 @@ def feedback(
 ) -> dict:
     """Make feedback HTML (no hidden tests) for autograded learners and release it.
 
-    Returns {"generated": [learner, ...], "released": bool, "folder": Path}.
+    Returns {"generated": [...], "released": [...], "not_released": [...], "folder": Path}.
     """
     from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
     from nbgrader.apps import NbGraderAPI
@@ -189,16 +189,20 @@ def feedback(
         for learner in who:
             nbgrader_ops._check(api.generate_feedback(assignment, learner, force=True), f"Making feedback for {learner}", what_next)
     done = [x for x in who if (lay.root / "feedback" / x / assignment).is_dir()]
-    released = False
+    released: list[str] = []
+    # nbgrader files feedback in the exchange under the submission's timestamp.txt; a submission
+    # put in submitted/ by hand (not through the exchange) has none and cannot be released.
+    no_stamp = [x for x in done if not (lay.root / "feedback" / x / assignment / "timestamp.txt").is_file()]
     if release:
         where = "Check that the exchange folder (GENLAB_EXCHANGE) can be written."
-        if learners is None:
+        ready = [x for x in done if x not in no_stamp]
+        if learners is None and not no_stamp:
             nbgrader_ops._check(api.release_feedback(assignment), f"Releasing feedback for '{assignment}'", where)
         else:
-            for learner in done:
+            for learner in ready:
                 nbgrader_ops._check(api.release_feedback(assignment, learner), f"Releasing feedback to {learner}", where)
-        released = True
-    return {"generated": done, "released": released, "folder": lay.root / "feedback"}
+        released = ready
+    return {"generated": done, "released": released, "not_released": no_stamp if release else done, "folder": lay.root / "feedback"}
 
 
 class _CallableModule(__import__("types").ModuleType):

@@ -346,8 +346,8 @@ def inbound_learners(lay: CourseLayout, assignment: str) -> list[str]:
         return []
     out = set()
     for p in lay.inbound.iterdir():
-        parts = p.name.split("+")
-        if len(parts) >= 3 and parts[1] == assignment:
+        parts = p.name.rsplit("+", 3)  # as nbgrader reads them: user names may hold '+'
+        if len(parts) == 4 and parts[1] == assignment:
             out.add(parts[0])
     return sorted(out)
 
