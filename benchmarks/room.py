@@ -9,6 +9,12 @@ gradio_client requests (one thread and one browser session each, bounded by --pe
 same settings and a different prompt and seed each. Prints, for each mode: total time until the
 last picture arrived, p50 / p90 latency per person, pictures per second, and the ratio.
 Nothing is asserted: speed depends on the machine (see the printout's device line).
+
+    .venv/bin/python benchmarks/room.py --pipeline-only --batches 1,4,8,16
+
+measures only what room mode changes below the web server: the same pictures made one per
+pipeline call, then in calls of each batch size (genlab.render, as the room's Batcher calls it),
+on the best device here (a GPU when there is one). No Gradio needed.
 """
 
 from __future__ import annotations
@@ -60,12 +66,52 @@ def run_room(people: int, steps: int, room_values: dict | None, label: str) -> d
     return result
 
 
+def run_pipeline_only(people: int, steps: int, batches: list[int]) -> None:
+    """Pictures of `people` prompts, one call each vs calls of each batch size; latency = when a
+    person's call finished, counting from the moment everyone asked."""
+    import torch
+
+    from genlab.render import BatchKey, PictureItem, render
+
+    key = BatchKey("tiny", "txt2img", steps, 7.0, 128, 128, "Euler")
+    items = [PictureItem(f"a red circle on a blue background {i}", None, i) for i in range(people)]
+    render(key, items[:max(batches)], None)  # warm up every batch shape's kernels once
+    sync = torch.cuda.synchronize if torch.cuda.is_available() else (lambda: None)
+    results = {}
+    for b in batches:
+        sync()
+        start = time.perf_counter()
+        latencies = []
+        for i in range(0, people, b):
+            chunk = items[i : i + b]
+            render(key, chunk, None)
+            sync()
+            latencies += [time.perf_counter() - start] * len(chunk)
+        total = time.perf_counter() - start
+        q = statistics.quantiles(latencies, n=10)
+        results[b] = total
+        print(
+            f"{'one per call' if b == 1 else f'batch {b}':<14} total {total:6.2f} s   p50 {statistics.median(latencies):6.2f} s   "
+            f"p90 {q[8]:6.2f} s   {people / total:6.1f} pictures/s   x{results[batches[0]] / total:.2f}",
+            flush=True,
+        )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--batch", type=int, help="room mode: pictures per model call (default: the profile's room_batch)")
+    parser.add_argument("--pipeline-only", action="store_true", help="no web server: one picture per call vs batches (genlab.render)")
+    parser.add_argument("--batches", default="1,4,8", help="with --pipeline-only: batch sizes to compare (first is the baseline)")
     args = parser.parse_args(argv)
+    if args.pipeline_only:
+        from genlab.pipelines import load_pipeline
+
+        pipe = load_pipeline("txt2img")
+        print(f"device: {pipe.device}; profile tiny; {args.people} pictures; {args.steps} steps; 128x128; Euler", flush=True)
+        run_pipeline_only(args.people, args.steps, [int(b) for b in args.batches.split(",")])
+        return 0
 
     import logging
 
