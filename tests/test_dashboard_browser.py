@@ -1,0 +1,90 @@
+"""progress.html in a real browser (headless Debian Chromium through Playwright; see app_helpers).
+
+Set GENLAB_SCREENSHOTS to a folder to keep the screenshots."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import numpy as np
+import pytest
+from app_helpers import browser, page, screenshot_path  # noqa: F401  (pytest fixtures)
+from PIL import Image
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
+
+from test_report import A1, AS_OF, build_programme_course  # noqa: E402
+
+from genlab.course import dashboard as dm  # noqa: E402
+from genlab.course import report  # noqa: E402
+
+IMAGES_LOADED = """() => [...document.images].length > 0 &&
+    [...document.images].every(i => i.complete && i.naturalWidth > 0)"""
+
+
+@pytest.fixture(scope="module")
+def html(tmp_path_factory):
+    base = tmp_path_factory.mktemp("dash-browser")
+    course, programme = build_programme_course(base / "exercises", base / "workshops")
+    out = base / "reports"
+    assert report.main(["--course", str(course), "--programme", str(programme), "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
+    return out / "progress.html"
+
+
+def _rgb(hex_colour: str) -> np.ndarray:
+    return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)])
+
+
+def test_heatmap_is_visible_and_not_started_differs_from_zero(html, page, tmp_path):
+    page.goto(html.as_uri())
+    page.wait_for_function(IMAGES_LOADED, timeout=30_000)
+    heat = page.locator("#heatmap")
+    assert heat.is_visible()
+    assert heat.evaluate("i => i.naturalWidth") > 1000
+    box = heat.bounding_box()
+    assert box["width"] > 600 and box["height"] > 300
+    assert box["y"] < 900, "the heatmap is on the first screen"
+
+    shot = screenshot_path(tmp_path, "dashboard.png")
+    page.screenshot(path=str(shot), full_page=True)
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+
+    x0, y0, x1, y1 = (float(v) for v in heat.get_attribute("data-grid").split())
+    learners = json.loads(heat.get_attribute("data-learners"))
+    assignments = json.loads(heat.get_attribute("data-assignments"))
+    geo = dm.Geometry(x0, y0, x1, y1, learners, assignments)
+    scroll_y = page.evaluate("window.scrollY")
+
+    def colour(learner, assignment):
+        cx0, cy0, cx1, cy1 = geo.cell_box(learner, assignment)
+        x = box["x"] + (cx0 + 0.15 * (cx1 - cx0)) * box["width"]
+        y = box["y"] + scroll_y + (cy0 + cy1) / 2 * box["height"]
+        return img[int(y), int(x)]
+
+    never, zero, full = colour("dani", A1), colour("carla", A1), colour("jose", A1)
+    assert np.abs(never - _rgb(dm.STATE_COLOURS[dm.NOT_STARTED])).max() <= 3, never
+    assert np.abs(zero - _rgb(dm.STATE_COLOURS[dm.BELOW])).max() <= 3, zero
+    assert np.abs(full - _rgb(dm.STATE_COLOURS[dm.PASSED])).max() <= 3, full
+    assert np.abs(never - zero).max() > 60, "a never-started cell must not look like a score of 0"
+
+
+def test_charts_tables_and_learner_table_render(html, page, tmp_path):
+    page.set_viewport_size({"width": 1300, "height": 1000})
+    page.goto(html.as_uri())
+    page.wait_for_function(IMAGES_LOADED, timeout=30_000)
+    for elem in ("#by-team", "#by-level", "#scores"):
+        assert page.locator(elem).is_visible(), elem
+    behind = page.locator("table.behind")
+    behind.scroll_into_view_if_needed()
+    assert behind.locator("tr[data-behind]").count() == 7
+    assert "First images: 0%, under the pass mark" in behind.locator("tr[data-behind='carla']").inner_text()
+    # The learner table keeps its colours: the graded bar green, the manual-grading amber.
+    table = page.locator("table.progress").last
+    table.scroll_into_view_if_needed()
+    shot = screenshot_path(tmp_path, "dashboard-table.png")
+    table.screenshot(path=str(shot))
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3)
+    for rgb in ((0x16, 0xA3, 0x4A), (0xD9, 0x77, 0x06)):
+        assert (pixels == np.array(rgb)).all(axis=1).any(), rgb
+    assert page.locator("tr[data-learner='dani'] td").first.get_attribute("data-status") == "not started"
