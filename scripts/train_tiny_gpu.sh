@@ -14,7 +14,8 @@
 # (rebuild with `cat tiny-shapes.tar.part* > tiny-shapes.tar`), so everything fits the
 # 16 MB-per-file limit of what comes back.
 #
-# (TINY_PRESET=smoke TINY_DEVICE=cpu rehearse the whole script on a laptop in about a minute.)
+# (TINY_PRESET=smoke TINY_DEVICE=cpu TINY_EVAL=0 rehearse the whole script on a laptop in a few
+# minutes.)
 #
 # Only genlab/tiny/{train,architecture,world}.py are imported (genlab's package __init__ files
 # are bypassed), so gradio, nbgrader or jupyter need not be installed.
@@ -41,28 +42,37 @@ sys.exit(main(sys.argv[1:]))
 PYEOF
 
 start=$(date +%s)
+rm -f "$OUT/.failed"
 {
   echo "== $(date -u '+%Y-%m-%dT%H:%M:%SZ') genlab tiny GPU training, repo $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader 2>/dev/null || true
   echo "cpus: $(nproc)"
 
-  "$PY" "$BOOT" image --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed 0 --out "$OUT/tiny-shapes" --work-dir "$OUT/.work/tiny-shapes"
+  "$PY" "$BOOT" image --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed 0 \
+    --out "$OUT/tiny-shapes" --work-dir "$OUT/.work/tiny-shapes" \
+    || { echo "!! image training failed"; echo image >> "$OUT/.failed"; }
   t_image=$(( $(date +%s) - start ))
-  "$PY" "$BOOT" motion --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed 0 --out "$OUT/tiny-shapes-motion" \
-    --image-model "$OUT/tiny-shapes" --work-dir "$OUT/.work/tiny-shapes-motion"
+  if [ -f "$OUT/tiny-shapes/model_index.json" ]; then
+    "$PY" "$BOOT" motion --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed 0 \
+      --out "$OUT/tiny-shapes-motion" --image-model "$OUT/tiny-shapes" --work-dir "$OUT/.work/tiny-shapes-motion" \
+      || { echo "!! motion training failed"; echo motion >> "$OUT/.failed"; }
+  fi
   t_train=$(( $(date +%s) - start ))
   echo "== training wall clock: image ${t_image}s, image + motion ${t_train}s"
 
   # A look at the result (not part of the training budget; bounded).
-  timeout 150 "$PY" "$BOOT" preview --device "${TINY_DEVICE:-cuda}" --image-model "$OUT/tiny-shapes" \
-    --motion-model "$OUT/tiny-shapes-motion" --out "$OUT/preview.png" --eval 192 \
-    || echo "preview failed or timed out (the models are saved regardless)"
+  if [ -f "$OUT/tiny-shapes/model_index.json" ]; then
+    timeout 150 "$PY" "$BOOT" preview --device "${TINY_DEVICE:-cuda}" --image-model "$OUT/tiny-shapes" \
+      --motion-model "$OUT/tiny-shapes-motion" --out "$OUT/preview.png" --eval "${TINY_EVAL:-192}" \
+      || echo "preview failed or timed out (the models are saved regardless)"
+  fi
 } 2>&1 | tee "$LOG"
 
 # Pack each folder (then remove it: at most 8 files come back); split anything over 15 MB.
 rm -rf "$OUT/.work"
 cd "$OUT"
 for name in tiny-shapes tiny-shapes-motion; do
+  [ -d "$name" ] || continue
   rm -f "$name.tar" "$name.tar.part"*
   tar -cf "$name.tar" "$name"
   tar -tf "$name.tar" > /dev/null
@@ -74,3 +84,8 @@ for name in tiny-shapes tiny-shapes-motion; do
 done
 echo "== total $(( $(date +%s) - start ))s; files:" | tee -a "$LOG"
 ls -l "$OUT" | tee -a "$LOG"
+if [ -f "$OUT/.failed" ]; then
+  echo "!! failed: $(tr '\n' ' ' < "$OUT/.failed")" | tee -a "$LOG"
+  rm -f "$OUT/.failed"
+  exit 1
+fi

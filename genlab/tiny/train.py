@@ -659,9 +659,9 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     from transformers import CLIPTextModel
 
     ckpt_path = ckpt_dir / "motion.pt"
-    vae = AutoencoderKL.from_pretrained(pipe_dir, subfolder="vae", torch_dtype=torch.float32).to(device)
-    te = CLIPTextModel.from_pretrained(pipe_dir, subfolder="text_encoder", torch_dtype=torch.float32).to(device)
-    unet2d = UNet2DConditionModel.from_pretrained(pipe_dir, subfolder="unet", torch_dtype=torch.float32)
+    vae = AutoencoderKL.from_pretrained(pipe_dir, subfolder="vae", dtype=torch.float32).to(device)
+    te = CLIPTextModel.from_pretrained(pipe_dir, subfolder="text_encoder", dtype=torch.float32).to(device)
+    unet2d = UNet2DConditionModel.from_pretrained(pipe_dir, subfolder="unet", dtype=torch.float32)
     tokenizer_dir = pipe_dir / "tokenizer"
     tokenizer = load_tokenizer(tokenizer_dir)
     torch.manual_seed(seed + 4)
@@ -779,7 +779,7 @@ def preview(image_dir: Path, motion_dir: Path | None, out_png: Path, device: tor
     from PIL import Image
 
     dtype = torch.float32  # tiny models: fp32 is fast enough everywhere, and never overflows
-    pipe = StableDiffusionPipeline.from_pretrained(image_dir, torch_dtype=dtype).to(device)
+    pipe = StableDiffusionPipeline.from_pretrained(image_dir, dtype=dtype).to(device)
     pipe.set_progress_bar_config(disable=True)
 
     def gen(prompts, s0):
@@ -792,7 +792,7 @@ def preview(image_dir: Path, motion_dir: Path | None, out_png: Path, device: tor
     if motion_dir is not None and (motion_dir / "config.json").exists():
         from diffusers import AnimateDiffPipeline, MotionAdapter
 
-        adapter = MotionAdapter.from_pretrained(motion_dir, torch_dtype=dtype)
+        adapter = MotionAdapter.from_pretrained(motion_dir, dtype=dtype)
         anim = AnimateDiffPipeline(
             vae=pipe.vae, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer, unet=pipe.unet,
             motion_adapter=adapter, scheduler=pipe.scheduler,
