@@ -129,8 +129,10 @@ with gr.Blocks(title="genlab Studio") as demo:
 
         return handler
 
-    to_img2img.click(send("img2img"), [shown, selected], [source, editor, tabs], api_visibility="private")
-    to_inpaint.click(send("inpaint"), [shown, selected], [source, editor, tabs], api_visibility="private")
+    for button, target in ((to_img2img, "img2img"), (to_inpaint, "inpaint")):  # open the tab first: the editor loads only when shown
+        button.click(lambda t=target: gr.Tabs(selected=t), None, tabs, api_visibility="private", queue=False).then(
+            send(target), [shown, selected], [source, editor], api_visibility="private"
+        )
 
 launch_kwargs = dict(css=studio.CSS, i18n=gradio_i18n())  # Gradio 6 takes these at launch; `genlab demo` passes them on
 warm_up = studio.warm_up  # `genlab demo studio` loads the model before the first click

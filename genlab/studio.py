@@ -883,8 +883,8 @@ def send_to(shown: list[Picture] | None, index: int | None, target: str, lang: s
     index = index if index is not None and 0 <= index < len(shown) else 0
     path = shown[index].path
     if target == "img2img":
-        return path, gr.skip(), gr.Tabs(selected="img2img")
-    return gr.skip(), {"background": path, "layers": [], "composite": path}, gr.Tabs(selected="inpaint")
+        return path, gr.skip()
+    return gr.skip(), {"background": path, "layers": [], "composite": path}
 
 
 def settings_from_recipe(recipe: Recipe, lang: str = "en") -> tuple[tuple, list[str]]:

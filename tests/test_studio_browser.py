@@ -106,3 +106,27 @@ def test_spanish_browser_sees_spanish_labels_and_messages(studio, page_es, tmp_p
     page_es.get_by_role("button", name="Generar", exact=True).click()
     page_es.get_by_text("Primero escribe un prompt").first.wait_for(state="visible", timeout=30_000)
     page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")), full_page=True)
+
+
+def test_send_a_picture_to_inpaint_paint_over_it_and_repaint(studio, page, tmp_path):
+    page.goto(studio.url)
+    page.get_by_label("Prompt", exact=True).fill("a blue square on a white background")
+    page.get_by_label("Seed", exact=True).fill("8")
+    set_steps(page, 3)
+    page.get_by_role("button", name="Generate", exact=True).click()
+    page.wait_for_function(RESULT_LOADED, timeout=90_000)
+    page.get_by_role("button", name="Use in Inpaint").click()
+    page.get_by_role("tab", name="Inpaint", selected=True).wait_for(timeout=30_000)
+    page.wait_for_timeout(1500)  # the editor draws the picture onto its canvas
+    box = page.locator("#editor canvas").first.bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(cx - 40, cy)
+    page.mouse.down()
+    for dx in range(-40, 41, 8):  # a brush stroke across the middle
+        page.mouse.move(cx + dx, cy + dx / 4)
+    page.mouse.up()
+    page.get_by_role("button", name="Repaint the painted part").click()
+    page.wait_for_function(
+        "() => document.querySelector('#recipe textarea').value.includes('Denoising strength: 0.9')", timeout=90_000
+    )
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-inpaint.png")), full_page=True)
