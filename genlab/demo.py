@@ -198,10 +198,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--batch", type=int, help="room mode: most pictures in one model call (default: the profile's room_batch)")
     parser.add_argument("--per-person", type=int, help=f"room mode: requests one browser may have waiting (default {room_defaults()})")
     parser.add_argument("--log-prompts", action="store_true", help="room mode: also write each prompt in the log (off: only settings)")
-    parser.add_argument("--root-path", default=os.environ.get("GRADIO_ROOT_PATH"), help="the address prefix when behind a proxy (JupyterHub: /user/NAME/proxy/PORT)")
+    parser.add_argument(
+        "--root-path", default=os.environ.get("GRADIO_ROOT_PATH"),
+        help="the address prefix when behind a proxy (JupyterHub: /user/NAME/proxy/PORT, found by itself inside JupyterHub)",
+    )
     parser.add_argument("--max-file-size", default=MAX_FILE_SIZE, help=f"largest upload accepted (default {MAX_FILE_SIZE})")
     parser.add_argument("--list", action="store_true", help="list the demos and stop")
     return parser
+
+
+def jupyterhub_root_path(port: int) -> str | None:
+    """Inside a JupyterHub server, the prefix jupyter-server-proxy serves PORT under: /user/NAME/proxy/PORT."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    return f"{prefix.rstrip('/')}/proxy/{port}" if prefix else None
 
 
 def room_defaults() -> int:
@@ -264,7 +273,10 @@ def main(argv: list[str] | None = None) -> int:
     module = load_app(args.name)
 
     port = args.port or free_port(7860, host)
-    prefix = (args.root_path or "").rstrip("/")
+    root_path = args.root_path or jupyterhub_root_path(port)
+    prefix = (root_path or "").rstrip("/")
+    if root_path and not args.room:
+        print(f"Behind JupyterHub: open https://<your hub>{prefix}/  (root path {prefix})")
     if args.room:
         shown_host = lan_address() if host in ("0.0.0.0", "::") else host
         print(f"Room mode: {room_values['batch_size']} pictures per model call, {room_values['per_person'] or 'no'} waiting requests per person at most.")
@@ -279,7 +291,7 @@ def main(argv: list[str] | None = None) -> int:
         print("Loading the model...")
         warm_up()
     module.demo.launch(
-        **launch_settings(module, host=host, port=port, auth=auth, root_path=args.root_path, max_file_size=args.max_file_size)
+        **launch_settings(module, host=host, port=port, auth=auth, root_path=root_path, max_file_size=args.max_file_size)
     )
     return 0
 

@@ -203,6 +203,13 @@ def _wait_for(url: str, timeout: float = 120) -> int:
             time.sleep(0.5)
 
 
+def test_inside_jupyterhub_the_proxy_prefix_is_found(monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ana/")
+    assert genlab_demo.jupyterhub_root_path(7860) == "/user/ana/proxy/7860"
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_PREFIX")
+    assert genlab_demo.jupyterhub_root_path(7860) is None
+
+
 def test_room_command_line_options_are_checked(capsys):
     assert genlab_demo.main(["studio", "--room", "--batch", "0"]) == 2
     assert "--batch must be 1 or more" in capsys.readouterr().err
