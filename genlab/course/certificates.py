@@ -156,7 +156,7 @@ def certificate_figure(
     from matplotlib.patches import Circle, FancyBboxPatch, Rectangle, RegularPolygon
 
     t = TEXT.get(language, TEXT["en"])
-    W, H = 11.69, 8.27
+    W, H = 297 / 25.4, 210 / 25.4  # A4 landscape
     fig = Figure(figsize=(W, H), dpi=100)
     FigureCanvasAgg(fig)
     fig.patch.set_facecolor("white")
