@@ -93,7 +93,7 @@ def test_smoke_preset_trains_both_models_and_they_load_offline(tmp_path):
     import torch
     from diffusers import AnimateDiffPipeline, MotionAdapter, StableDiffusionPipeline
 
-    pipe = StableDiffusionPipeline.from_pretrained(image_dir, torch_dtype=torch.float32)
+    pipe = StableDiffusionPipeline.from_pretrained(image_dir, dtype=torch.float32)
     assert pipe.unet.dtype == torch.float32
     assert abs(pipe.vae.config.scaling_factor - info["vae"]["scaling_factor"]) < 1e-6
     assert pipe.tokenizer.model_max_length == 77
@@ -107,7 +107,7 @@ def test_smoke_preset_trains_both_models_and_they_load_offline(tmp_path):
     img = pipe("a red circle on a blue background", num_inference_steps=2, guidance_scale=7.0, generator=g).images[0]
     assert img.size == (128, 128)
 
-    adapter = MotionAdapter.from_pretrained(motion_dir, torch_dtype=torch.float32)
+    adapter = MotionAdapter.from_pretrained(motion_dir, dtype=torch.float32)
     anim = AnimateDiffPipeline(
         vae=pipe.vae, text_encoder=pipe.text_encoder, tokenizer=pipe.tokenizer, unet=pipe.unet,
         motion_adapter=adapter, scheduler=pipe.scheduler,
