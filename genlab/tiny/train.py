@@ -93,17 +93,19 @@ PRESETS: dict[str, dict] = {
         image_minutes=70.0, motion_minutes=18.0, vae_time_frac=0.22,
         workers=1, ckpt_every_s=300,
     ),
-    # One H200 (16 CPU cores): the image command is held to 4.4 min and the motion command to
-    # 1.35 min, process start-up included, so both fit 6.5 minutes with margin. The step
-    # counts are what those minutes allow at the rates we expect (VAE ~2.5k img/s, UNet ~15k
-    # img/s, motion ~1.5k clips/s in bf16); whichever budget ends first ends the stage.
+    # One H200 (16 CPU cores): the image command is held to 4.3 min and the motion command to
+    # 1.3 min, process start-up included (5.6 min; the script's bounded preview adds <= 35 s),
+    # so everything fits 6.5 minutes. Step counts: CPU rates x ~250 (VAE ~1.6k img/s at
+    # 128 px, UNet ~12k img/s, motion ~1.1k clips/s in bf16) over ~80 s VAE, ~150 s UNet (after
+    # a ~15 s latent cache of 160k examples) and ~50 s motion. Whichever budget ends first
+    # ends a stage; the LR schedule follows it, so a slower GPU still ends annealed.
     "gpu": dict(
         vae_steps=2500, vae_batch=64, vae_crop=None, vae_lr=2e-3,
         n_latents=160_000, cache_batch=512,
         unet_steps=6000, unet_batch=384, unet_lr=6e-4,
         motion_steps=2500, motion_batch=24, motion_lr=4e-4, n_clips=12_000, n_frames=8,
         ema_decay=0.999, warmup=300, scale_images=1024,
-        image_minutes=4.4, motion_minutes=1.35, vae_time_frac=0.33,
+        image_minutes=4.3, motion_minutes=1.3, vae_time_frac=0.33,
         workers=15, ckpt_every_s=0,
     ),
 }
