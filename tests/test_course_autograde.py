@@ -340,3 +340,14 @@ def test_feedback_shows_failures_without_hidden_tests(cohort):
 def test_timings_are_printed(cohort):
     t = cohort["timings"]
     print(f"\ncohort of {len(probe.LEARNERS)}: killed run {t['killed_run']:.1f} s, rerun {t['rerun']:.1f} s, feedback {t['feedback']:.1f} s")
+
+
+def test_without_bubblewrap_grading_warns_loudly(tmp_path):
+    from genlab.course.sandbox import Sandbox
+
+    with pytest.warns(UserWarning, match="WITHOUT a sandbox"):
+        with Sandbox(tmp_path, SandboxPolicy(mode="none")) as sb:
+            assert "bash tools/install-system-packages.sh" in sb.warning
+            slot = sb.new_slot(None)
+            cmd = sb.command(slot)
+            assert "bwrap" not in " ".join(cmd) and cmd[-2] == "kernel"
