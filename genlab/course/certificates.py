@@ -247,6 +247,8 @@ def write_certificates(
 ) -> CertificateResult:
     """A PDF and a PNG certificate in ``out_dir`` for each learner who passed every required level;
     the rest are listed in ``result.missing`` with what they lack. ``only``: just these learner ids."""
+    import matplotlib
+
     if programme is None:
         programme = load_programme()
     day = day or dashmod.local_today()
@@ -275,10 +277,11 @@ def write_certificates(
         fig = certificate_figure(lr["name"], prog, levels, day, language=language, number=number)
         stem = out / f"certificate-{safe_name(status['learner_id'])}"
         pdf, png = stem.with_suffix(".pdf"), stem.with_suffix(".png")
-        fig.savefig(pdf, format="pdf", metadata={
-            "Title": f"{TEXT[language]['title']}: {prog.name}", "Subject": lr["name"],
-            "Creator": "genlab course certificates", "Producer": "genlab", "Author": prog.organisation or None,
-        })
+        with matplotlib.rc_context({"pdf.fonttype": 42}):  # TrueType fonts: crisp in print, text searchable
+            fig.savefig(pdf, format="pdf", metadata={
+                "Title": f"{TEXT[language]['title']}: {prog.name}", "Subject": lr["name"],
+                "Creator": "genlab course certificates", "Producer": "genlab", "Author": prog.organisation or None,
+            })
         fig.savefig(png, format="png", dpi=150, metadata={"Software": None})
         result.issued.append(Issued(status["learner_id"], lr["name"], [lv["name"] for lv in levels], pdf, png, number))
     result.summary_csv = _write_summary(result, out / "certificates.csv", prog)

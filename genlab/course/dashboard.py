@@ -807,7 +807,9 @@ def write_pdf(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"Title": f"{title}: {dash.programme.name}", "Creator": "genlab report", "Producer": "genlab", "Author": None}
-    with PdfPages(path, metadata=meta) as pdf:
+    import matplotlib
+
+    with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=meta) as pdf:  # TrueType: crisp, searchable
         pdf.savefig(snapshot_figure(dash, title=title), facecolor="white")
         learners = dash.learner_order()
         per_page = 30
