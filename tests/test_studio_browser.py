@@ -99,10 +99,14 @@ def test_xy_grid_in_the_browser(studio, page, tmp_path):
 def test_spanish_browser_sees_spanish_labels_and_messages(studio, page_es, tmp_path):
     page_es.goto(studio.url)
     page_es.get_by_role("button", name="Generar", exact=True).wait_for(state="visible", timeout=30_000)
-    assert page_es.get_by_label("Semilla", exact=True).is_visible()
-    assert page_es.get_by_role("tab", name="Texto a imagen").is_visible()
-    assert page_es.get_by_role("tab", name="Retocar (inpainting)").is_visible()
-    assert page_es.get_by_text("Crea imágenes a partir de palabras").is_visible()
+    for label in (
+        page_es.get_by_label("Semilla", exact=True),
+        page_es.get_by_role("tab", name="Texto a imagen"),
+        page_es.get_by_role("tab", name="Retocar (inpainting)"),
+        page_es.get_by_text("Crea imágenes a partir de palabras"),
+    ):
+        label.wait_for(state="visible", timeout=30_000)
+    assert page_es.get_by_role("button", name="Generate", exact=True).count() == 0
     page_es.get_by_role("button", name="Generar", exact=True).click()
     page_es.get_by_text("Primero escribe un prompt").first.wait_for(state="visible", timeout=30_000)
     page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")), full_page=True)
