@@ -56,7 +56,9 @@ ROW_FIELDS = (
 )
 
 
-#: Optional file in the course folder: one learner a line, ``id,name,email,team``.
+#: Optional file in the course folder: one learner a line, ``id,name,email,team``. It is the roster
+#: ``genlab course learners add|import`` keeps (genlab/course/learners.py); nbgrader has no team
+#: field, so teams live only there.
 LEARNERS_FILE = "learners.csv"
 
 
@@ -410,9 +412,9 @@ def load_progress(
             name = info["name"] or _display_name(info["first_name"], info["last_name"], learner_id)
             lr["name"] = name
             if info["name"] and not (info["first_name"] or info["last_name"]):
-                # "Ana Álvarez" → sort by the last word, as the gradebook's last names do.
-                first, _, last = info["name"].rpartition(" ")
-                lr["first_name"], lr["last_name"] = (first or None), (last or None)
+                # As `genlab course learners` does: the whole name is the first name (splitting
+                # "Ana María López Hernández" by a rule gets Mexican names wrong).
+                lr["first_name"], lr["last_name"] = info["name"], None
         if not lr.get("email") and info["email"]:
             lr["email"] = info["email"]
         lr["team"] = info["team"]
