@@ -427,3 +427,27 @@ def test_course_nbgrader_config_is_honoured(course, tmp_path):
     assert progress.source == f"sqlite:///{tmp_path / 'grades.db'}"
     assert progress.row("dani", A1)["status"] == "submitted"  # collected into inbox/, not autograded
     assert progress.row("carla", A1)["status"] == "graded"
+
+
+def test_handed_in_to_the_exchange_but_not_collected_is_submitted(tmp_path):
+    """nbgrader's exchange keeps each hand-in as inbound/<learner>+<assignment>+<timestamp>+<random>."""
+    root = build_course(tmp_path / "exercises")
+    exchange = tmp_path / "exchange"
+    (root / "nbgrader_config.py").write_text(
+        f"c = get_config()\nc.CourseDirectory.course_id = 'genlab'\nc.Exchange.root = {str(exchange)!r}\n"
+    )
+    inbound = exchange / "genlab" / "inbound"
+    for name in (
+        f"dani+{A1}+2026-11-21 10:00:00.000000 UTC+Xy1",
+        f"dani+{A1}+2026-11-22 09:30:00.000000 UTC+Xy2",  # handed in twice: the newest counts
+        f"ana+{A1}+2026-11-19 23:30:00.000000 UTC+Ab1",  # already collected and graded
+        f"zed+{A2}+2026-11-24 08:00:00.000000 UTC+Zz9",  # not in the gradebook at all yet
+    ):
+        (inbound / name).mkdir(parents=True)
+    progress = gbmod.load_progress(root)
+    dani = progress.row("dani", A1)
+    assert (dani["status"], dani["score"], dani["submitted_at"]) == ("submitted", None, dt.datetime(2026, 11, 22, 9, 30))
+    assert progress.row("dani", A2)["status"] == "not started"
+    assert progress.row("ana", A1)["status"] == "graded"
+    assert progress.row("zed", A2)["status"] == "submitted"
+    assert gbmod.load_progress(root, use_course_folders=False).row("dani", A1)["status"] == "not started"
