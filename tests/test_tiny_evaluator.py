@@ -161,6 +161,17 @@ def test_adherence_two_objects_in_either_order(ev):
     assert r["second"] is not None and {r["shape"], r["second"]["shape"]} == {"circle", "square"}
 
 
+def test_decoder_frame_and_noisy_background(ev):
+    """Generated pictures often have a faint frame at the edge and a noisy background."""
+    img = np.asarray(world.render(_scene("heart", "yellow", "purple", size="small", position="bottom right")), np.float32)
+    img[:2], img[-2:], img[:, :2], img[:, -2:] = (200, 120, 200), (90, 20, 120), (160, 60, 190), (170, 40, 150)
+    img += np.random.default_rng(0).normal(0, 7, img.shape)
+    r = E.read_image(np.clip(img, 0, 255).astype(np.uint8), evaluator=ev)
+    assert (r["shape"], r["colour"], r["background"], r["size"], r["position"], r["style"]) == (
+        "heart", "yellow", "purple", "small", "bottom right", "flat")
+    assert r["second"] is None
+
+
 def test_degraded_pictures_still_read(ev):
     """Blurred, resampled, noisy, colour-drifted copies (like a small generator's output)."""
     res = E.validate_evaluator(60, seed=11, n_clips=12, degraded=True, evaluator=ev)

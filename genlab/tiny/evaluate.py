@@ -13,11 +13,12 @@ only *shape* and *style* need learning, and they are learned from a colour-free 
 tiny network cannot pick up colour/shape correlations (held-out combinations read as well as
 seen ones).
 
-1. **Background**: every pixel of a 2-px border votes for its nearest palette colour; the winner
+1. **Background**: every pixel of a 4-px ring just inside the frame (the outermost 2 px are
+   ignored: VAE decoders often draw a faint frame there) votes for its nearest palette colour; the winner
    (if it holds at least half the border) names the background, and the median of its border
    pixels is the *actual* background RGB used below (generated images drift in colour).
-2. **Objects**: pixels farther than ``FG_THRESHOLD`` from that actual background RGB are
-   foreground; the foreground, dilated by 3 px (so stripes or dots a generator breaks apart stay
+2. **Objects**: pixels farther than ``FG_THRESHOLD`` (or 4x the ring's median distance, on a
+   noisy background) from that actual background RGB are foreground; the foreground, dilated by 3 px (so stripes or dots a generator breaks apart stay
    one object), is split into 8-connected components (batched max-label propagation in torch).
    Components smaller than ``MIN_AREA`` px or 15% of the largest are noise. The largest is the
    first object; a second one (if any) is the second object.
@@ -75,7 +76,8 @@ ATTRIBUTES = ("shape", "colour", "background", "size", "position", "style")
 OBJECT_KEYS = ("shape", "colour", "size", "style")
 
 # Rules (fractions of the frame unless stated; RGB distances on the 0..255 scale).
-BORDER = 2
+EDGE = 2  # px: the outermost pixels are ignored (VAE decoders often draw a faint frame there)
+BORDER = 4  # px: the background is read from the ring just inside them
 BG_MATCH = 70.0  # a border pixel votes for a palette colour only if this close to it
 BG_MIN_SHARE = 0.5  # the background's palette colour must hold this share of the border
 FG_THRESHOLD = 34.0  # foreground: this far from the actual background colour
@@ -239,8 +241,14 @@ def _analyse(arrs: np.ndarray) -> list[_Frame]:
     dist_bg = np.zeros((b, SIZE, SIZE), np.float32)
     readable = np.zeros(b, bool)
     for i, a in enumerate(arrs):
+        lo, hi = EDGE, EDGE + BORDER
         border = np.concatenate(
-            [a[:BORDER].reshape(-1, 3), a[-BORDER:].reshape(-1, 3), a[:, :BORDER].reshape(-1, 3), a[:, -BORDER:].reshape(-1, 3)]
+            [
+                a[lo:hi, lo : SIZE - lo].reshape(-1, 3),
+                a[SIZE - hi : SIZE - lo, lo : SIZE - lo].reshape(-1, 3),
+                a[hi : SIZE - hi, lo:hi].reshape(-1, 3),
+                a[hi : SIZE - hi, SIZE - hi : SIZE - lo].reshape(-1, 3),
+            ]
         )
         near, dist = _nearest_palette(border)
         votes = np.bincount(near[dist < BG_MATCH], minlength=len(PALETTE))
@@ -253,8 +261,12 @@ def _analyse(arrs: np.ndarray) -> list[_Frame]:
         frames[i].bg_rgb = bg_rgb
         d = np.linalg.norm(a - bg_rgb, axis=-1)
         dist_bg[i] = d
-        f = d > FG_THRESHOLD
-        border_near = (np.linalg.norm(border - bg_rgb, axis=-1) < FG_THRESHOLD).mean()
+        # A noisy background (generated pictures) raises the threshold above its own spread.
+        d_border = np.linalg.norm(border - bg_rgb, axis=-1)
+        thr = max(FG_THRESHOLD, 4.0 * float(np.median(d_border)))
+        f = d > thr
+        f[:EDGE], f[-EDGE:], f[:, :EDGE], f[:, -EDGE:] = False, False, False, False
+        border_near = (d_border < thr).mean()
         if border_near >= READABLE_BORDER_SHARE and f.mean() <= MAX_FOREGROUND:
             fg[i] = f
             readable[i] = True
