@@ -12,7 +12,7 @@ from PIL import Image
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
-from test_report import A1, A2, A3, PROGRAMME_TOML, build_course, build_programme_course  # noqa: E402
+from test_report import PROGRAMME_TOML, build_course, build_programme_course  # noqa: E402
 
 from genlab.course import certificates as cert  # noqa: E402
 from genlab.course import gradebook as gbm  # noqa: E402

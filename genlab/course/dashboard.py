@@ -859,11 +859,6 @@ def behind_pages(dash: Dashboard, behind: list[dict], per_page: int = 28):
 # Exports
 
 
-def export_frame(dash: Dashboard):
-    """The rows as a DataFrame (``FIELDS``): numbers as numbers, dates as dates."""
-    return dash.frame()
-
-
 def write_csv(dash: Dashboard, path: str | os.PathLike) -> Path:
     """One row per learner × assignment (``FIELDS``); UTF-8 with a BOM (Excel shows accents)."""
     from .report import _fmt_points, _iso_utc
