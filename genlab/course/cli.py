@@ -317,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    import warnings
+
+    # nbgrader 0.9.6 + SQLAlchemy 2 print "SAWarning: Object of type <SubmittedAssignment> not in
+    # session" on every autograde: harmless, and it buries the lines trainers need to read.
+    warnings.filterwarnings("ignore", message=r".*not in session, add operation along.*")
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
