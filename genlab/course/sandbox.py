@@ -565,6 +565,7 @@ class Sandbox:
         if self.root is not None:
             return
         base = Path(tempfile.gettempdir())
+        _remove_stale(base)
         self.root = Path(tempfile.mkdtemp(prefix=f"genlab-sandbox-{os.getpid()}-", dir=base))
         os.chmod(self.root, 0o711)
         if self.mode == "none":
@@ -685,6 +686,19 @@ class Sandbox:
     def kernel_manager_class(self):
         """An ``AsyncKernelManager`` class whose kernels start in this sandbox."""
         return _manager_class(self)
+
+
+def _remove_stale(base: Path) -> None:
+    """Remove the folders of grading runs that were killed (their process is gone)."""
+    if os.environ.get("GENLAB_SANDBOX_KEEP"):
+        return
+    for d in base.glob("genlab-sandbox-*-*"):
+        try:
+            pid = int(d.name.split("-")[2])
+        except (IndexError, ValueError):
+            continue
+        if pid != os.getpid() and not Path(f"/proc/{pid}").exists() and d.is_dir() and d.stat().st_uid == os.geteuid():
+            shutil.rmtree(d, ignore_errors=True)
 
 
 def _copy_work(src: Path, dst: Path) -> None:
