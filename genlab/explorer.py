@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import gradio as gr
 from PIL import Image
 
-from .generation import _generation_lock, _use_sampler, draw_seed, sampler_name_of, slug
+from .generation import draw_seed, generation_lock, sampler_name_of, slug, use_sampler
 from .i18n import UserError, t
 from .recipe import Recipe, save_png
 
@@ -79,8 +79,8 @@ def run_steps(s, show: str = "noisy", on_step=None) -> StepRun:
     latents_per_step, guesses = [], []
     start, last_x0 = [], [None]
 
-    with _generation_lock:
-        scheduler = _use_sampler(pipe, s.sampler)
+    with generation_lock:
+        scheduler = use_sampler(pipe, s.sampler)
         sigma_based = float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1.0
 
         def step(*args, **kwargs):

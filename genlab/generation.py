@@ -20,12 +20,11 @@ from pathlib import Path
 from PIL import Image
 
 from . import paths
-from .pipelines import load_pipeline
 from .profiles import Profile, get_profile
 from .recipe import Recipe, read_recipe, save_png
 
 MAX_SEED = 2**32 - 1
-_generation_lock = threading.RLock()  # a scheduler holds state while it runs: one run at a time per process
+generation_lock = threading.RLock()  # a scheduler holds state while it runs: one run at a time per process
 
 
 # ---- samplers ---------------------------------------------------------------------------------
@@ -62,7 +61,7 @@ def make_scheduler(name: str, base_config):
 _default_schedulers: dict[int, object] = {}
 
 
-def _use_sampler(pipe, name: str | None):
+def use_sampler(pipe, name: str | None):
     """Set the pipeline's scheduler for this run; None restores the model's own."""
     key = id(pipe)
     if key not in _default_schedulers:
@@ -138,7 +137,7 @@ def contact_sheet(images: list[Image.Image], cols: int | None = None, gap: int =
 
 
 # ---- generation -------------------------------------------------------------------------------
-def _versions() -> dict[str, str]:
+def library_versions() -> dict[str, str]:
     from importlib.metadata import version
 
     out = {}
@@ -225,54 +224,18 @@ def generate(
     elif strength is not None:
         raise ValueError("strength only applies when you give an `image` to change (image to image).")
 
-    import torch
+    from .render import BatchKey, PictureItem, render
 
-    pipe = load_pipeline(task, prof, device=device)
+    key = BatchKey(profile=prof, task=task, steps=steps, guidance=guidance, width=width, height=height,
+                   sampler=sampler, strength=kwargs.get("strength"))
     seeds = [(seed + i) % (MAX_SEED + 1) for i in range(n)]
-    generators = [torch.Generator("cpu").manual_seed(s) for s in seeds]
-    with _generation_lock:
-        scheduler = _use_sampler(pipe, sampler)
-        out = pipe(
-            prompt=[prompt] * n,
-            negative_prompt=[negative_prompt] * n if negative_prompt else None,
-            num_inference_steps=steps,
-            guidance_scale=guidance,
-            width=width,
-            height=height,
-            generator=generators,
-            **kwargs,
-        )
-        sampler_used = sampler_name_of(scheduler)
-        scheduler_config = {k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")}
-    source = prof.source or get_profile(prof.base).source
-    recipes = [
-        Recipe(
-            prompt=prompt,
-            negative_prompt=negative_prompt or None,
-            seed=s,
-            steps=steps,
-            guidance=guidance,
-            width=width,
-            height=height,
-            sampler=sampler_used,
-            profile=prof.name,
-            model=source.path.name if source.path else source.repo,
-            model_source=source.describe(),
-            model_revision=None if source.path else source.revision,
-            task=task,
-            strength=kwargs.get("strength"),
-            batch_size=n,
-            batch_index=i,
-            scheduler=type(scheduler).__name__,
-            scheduler_config=scheduler_config,
-            loras=active_loras(pipe),
-            device=str(pipe.device),
-            dtype=str(pipe.unet.dtype).replace("torch.", "") if hasattr(pipe, "unet") else None,
-            versions=_versions(),
-        )
+    items = [
+        PictureItem(prompt=prompt, negative_prompt=negative_prompt or None, seed=s, image=kwargs.get("image"),
+                    mask=kwargs.get("mask_image"), batch_size=n, batch_index=i)
         for i, s in enumerate(seeds)
     ]
-    return Generation(images=list(out.images), recipes=recipes)
+    made = render(key, items, device=device)
+    return Generation(images=[img for img, _ in made], recipes=[rec for _, rec in made])
 
 
 def active_loras(pipe) -> dict[str, float]:

@@ -58,6 +58,7 @@ class Profile:
     motion_adapter: ModelSource | None = None
     defaults: dict = field(default_factory=dict)
     sizes: tuple[tuple[int, int], ...] = ()
+    room_batch: int = 4
 
     @property
     def is_video(self) -> bool:
@@ -120,6 +121,7 @@ def _profile(name: str, data: dict) -> Profile:
         motion_adapter=_source(data.get("motion_adapter"), name, "motion_adapter"),
         defaults=dict(data.get("defaults", {})),
         sizes=tuple(tuple(s) for s in data.get("sizes", ())),
+        room_batch=int(data.get("room_batch", 4)),
     )
 
 

@@ -18,11 +18,11 @@ from PIL import Image
 
 from .generation import (
     MAX_SEED,
-    _generation_lock,
-    _use_sampler,
-    _versions,
     active_loras,
+    generation_lock,
+    library_versions,
     sampler_name_of,
+    use_sampler,
 )
 from .recipe import Recipe
 
@@ -31,7 +31,7 @@ from .recipe import Recipe
 class BatchKey:
     """What all pictures of one pipeline call share."""
 
-    profile: str
+    profile: str  # a profile name (generate() may pass a Profile object read from another models.toml)
     task: str  # txt2img, img2img, inpaint
     steps: int
     guidance: float
@@ -60,16 +60,17 @@ def _call_pipeline(pipe, kwargs: dict):
     return pipe(**kwargs)
 
 
-def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int], None] | None = None) -> list[tuple[Image.Image, Recipe]]:
+def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int], None] | None = None,
+           device: str | None = None) -> list[tuple[Image.Image, Recipe]]:
     """Make every item's picture, in one call when memory allows. Returns (picture, recipe) per item."""
     import torch
 
     from .pipelines import load_pipeline
-    from .profiles import get_profile
+    from .profiles import Profile, get_profile
     from .room import in_chunks
 
-    prof = get_profile(key.profile)
-    pipe = load_pipeline(key.task, prof)
+    prof = key.profile if isinstance(key.profile, Profile) else get_profile(key.profile)
+    pipe = load_pipeline(key.task, prof, device=device)
 
     def run_chunk(chunk: list[PictureItem]):
         kwargs = dict(
@@ -94,8 +95,8 @@ def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int]
                 return tensors
 
             kwargs["callback_on_step_end"] = callback
-        with _generation_lock:
-            scheduler = _use_sampler(pipe, key.sampler)
+        with generation_lock:
+            scheduler = use_sampler(pipe, key.sampler)
             out = _call_pipeline(pipe, kwargs)
             used = sampler_name_of(scheduler)
             config = {k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")}
@@ -137,7 +138,7 @@ def make_recipe(pipe, prof, scheduler, key: BatchKey, prompt, negative_prompt, s
         loras=active_loras(pipe),
         device=str(pipe.device),
         dtype=str(pipe.unet.dtype).replace("torch.", "") if hasattr(pipe, "unet") else None,
-        versions=_versions(),
+        versions=library_versions(),
         extra=dict(extra or {}),
     )
 

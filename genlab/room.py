@@ -29,16 +29,13 @@ import functools
 import logging
 import threading
 import time
-import tomllib
 from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from . import paths
 
 log = logging.getLogger("genlab.room")
 
-DEFAULT_ROOM_BATCH = 4  # pictures per pipeline call when the profile names no `room_batch`
 DEFAULT_PER_PERSON = 2  # requests one browser may have waiting in room mode
 WAIT_TTL_S = 600.0  # a waiting request that never ran (tab closed) stops counting after this
 
@@ -85,16 +82,12 @@ def reset() -> RoomSettings:
 
 
 def room_batch(profile: str | None = None) -> int:
-    """The profile's `room_batch` from models.toml (pictures one pipeline call can hold), else a default."""
+    """The profile's `room_batch` from models.toml: how many pictures one pipeline call can hold."""
     from .profiles import get_profile
 
     prof = get_profile(profile)
-    with open(paths.MODELS_TOML, "rb") as f:
-        raw = tomllib.load(f).get("profiles", {})
-    value = raw.get(prof.name, {}).get("room_batch")
-    if value is None and prof.base:
-        value = raw.get(prof.base, {}).get("room_batch")
-    return int(value) if value else DEFAULT_ROOM_BATCH
+    base = get_profile(prof.base) if prof.base else None
+    return prof.room_batch if base is None else min(prof.room_batch, base.room_batch)
 
 
 def room_settings(batch_size: int | None = None, per_person: int | None = None, log_prompts: bool = False, profile=None) -> dict:

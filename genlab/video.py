@@ -29,7 +29,7 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from .generation import _generation_lock, _versions, draw_seed, sampler_name_of, slug
+from .generation import draw_seed, generation_lock, library_versions, sampler_name_of, slug
 from .i18n import UserError
 from .profiles import Profile, get_profile
 from .recipe import Recipe
@@ -174,7 +174,7 @@ def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=
         kwargs["callback_on_step_end"] = callback
 
     def run(_chunk):
-        with _generation_lock:
+        with generation_lock:
             return [pipe(**kwargs)]
 
     out = in_chunks([None], run)[0]  # out of memory: a clear message (a clip cannot be split)
@@ -198,7 +198,7 @@ def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=
         fps=request.fps,
         scheduler=type(pipe.scheduler).__name__,
         device=str(pipe.device),
-        versions=_versions(),
+        versions=library_versions(),
         extra={"loop": "ping-pong"} if request.loop else {},
     )
     return frames, recipe

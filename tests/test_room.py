@@ -25,6 +25,7 @@ from gradio_client.exceptions import ValidationError
 import genlab
 from genlab import demo as genlab_demo
 from genlab import room
+from genlab.profiles import get_profile
 
 PASSWORD = "tacos2024"
 FAST = dict(steps=2, sampler="Euler")
@@ -100,7 +101,8 @@ def test_session_limiter_counts_waiting_requests():
 
 
 def test_room_batch_comes_from_the_profile_with_a_default():
-    assert room.room_batch("tiny") >= 1
+    assert room.room_batch("tiny") == get_profile("tiny").room_batch == 16
+    assert room.room_batch("tiny-video") == 1  # a video profile holds one clip per call
     values = room.room_settings(batch_size=6)
     assert values["room"] and values["batch_size"] == 6 and values["per_person"] == room.DEFAULT_PER_PERSON
 
