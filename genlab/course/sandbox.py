@@ -218,13 +218,16 @@ def bwrap_argv(binds: list[Path], course_root: Path, extra_hide=()) -> list[str]
     # 1. hide folders that hold something the kernel needs (e.g. /root holds the Python install)
     broad = [h for h in hidden if any(_under(n, h) and n != h for n in needed)]
     narrow = [h for h in hidden if h not in broad]
+    # /tmp is always an empty tmpfs; what the kernel needs below it (a repo or venv cloned into
+    # /tmp, as CI does) is shown again in step 2, like the needed folders below other hidden ones.
+    tops = broad + [Path("/tmp")]
     argv = [bw, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--perms", "0755", "--tmpfs", "/tmp"]
     for h in sorted(broad, key=lambda p: len(p.parts)):
         argv += ["--perms", "0755", "--tmpfs", str(h)]
     # 2. show again what the kernel needs below those
     made: set[Path] = set()
     for n in sorted(needed, key=lambda p: len(p.parts)):
-        top = next((h for h in broad if _under(n, h) and n != h), None)
+        top = next((h for h in tops if _under(n, h) and n != h), None)
         if top is None:
             continue
         for parent in reversed(n.parents):  # bwrap makes missing folders 0700: make them 0755
@@ -236,8 +239,8 @@ def bwrap_argv(binds: list[Path], course_root: Path, extra_hide=()) -> list[str]
     for h in sorted(narrow, key=lambda p: len(p.parts)):
         if any(_under(b, h) for b in binds):
             continue  # never hide the sandbox's own folder (it may sit inside a hidden one)
-        if _under(h, Path("/tmp")) or any(_under(h, b) and not any(_under(h, n) for n in needed) for b in broad):
-            continue  # already hidden (the sandbox has its own empty /tmp)
+        if any(_under(h, t) and not any(_under(h, n) for n in needed) for t in tops):
+            continue  # already hidden (under an empty tmpfs, not shown again)
         argv += ["--perms", "0755", "--tmpfs", str(h)]
     # 4. the kernel's own folder(s), writable
     for b in binds:
