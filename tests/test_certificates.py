@@ -114,3 +114,15 @@ def test_texts_and_dates_in_both_languages():
     assert cert.certificate_number("ana", "P", DAY) != cert.certificate_number("jose", "P", DAY)
     assert cert.safe_name("../ana b") == "ana_b"
     assert set(cert.TEXT["es"]) == set(cert.TEXT["en"])
+
+
+def test_genlab_course_certificates_goes_through_the_cli(setup, tmp_path, capsys):
+    from genlab.cli import main as genlab_main
+
+    course, programme = setup
+    out = tmp_path / "via-cli"
+    rc = genlab_main(["course", "certificates", "--course", str(course), "--programme", str(programme),
+                      "--out", str(out), "--date", "2026-12-15"])
+    assert rc == 0
+    assert (out / "certificate-ana.pdf").is_file() and not (out / "certificate-gaby.pdf").exists()
+    assert "Certificates (2)" in capsys.readouterr().out

@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("notebook")
     sp.add_argument("--cell-timeout", type=int, default=180)
     sp.set_defaults(func=cmd_check)
+
+    # certificates has its own options (genlab.course.certificates); listed here for --help
+    sub.add_parser("certificates", help="a PDF + PNG certificate for each learner who passed every required level", add_help=False)
     return p
 
 
@@ -322,6 +325,11 @@ def main(argv: list[str] | None = None) -> int:
     # nbgrader 0.9.6 + SQLAlchemy 2 print "SAWarning: Object of type <SubmittedAssignment> not in
     # session" on every autograde: harmless, and it buries the lines trainers need to read.
     warnings.filterwarnings("ignore", message=r".*not in session, add operation along.*")
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "certificates":
+        from .certificates import main as certificates_main
+
+        return int(certificates_main(argv[1:]) or 0)
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
