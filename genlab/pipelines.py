@@ -266,5 +266,11 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None) -> list
         else:
             patterns = ["*.json", "*.safetensors"]
         print(f"Fetching {source.repo} @ {source.revision} for profile '{profile.name}'...")
-        done.append(Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=patterns)))
+        folder = Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=patterns))
+        if folder.name != source.revision:  # a branch name: say which commit it was, so it can be pinned
+            print(
+                f"  {source.repo}: '{source.revision}' is commit {folder.name}. To keep every machine on "
+                f"exactly these files, set revision = \"{folder.name}\" for this profile in assets/models.toml."
+            )
+        done.append(folder)
     return done
