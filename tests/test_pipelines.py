@@ -98,3 +98,29 @@ def test_task_the_profile_cannot_do():
 
     with pytest.raises(ProfileError, match="cannot do video"):
         pipelines.load_pipeline("video", get_profile("tiny"))
+
+
+def test_fetch_downloads_the_pinned_revision_and_says_which_commit(monkeypatch, tmp_path, capsys):
+    """`genlab fetch` asks huggingface_hub for exactly the profile's repo and revision (no real download here)."""
+    import huggingface_hub
+
+    calls = []
+
+    def fake_snapshot_download(repo_id, revision, allow_patterns):
+        calls.append((repo_id, revision, tuple(allow_patterns)))
+        folder = tmp_path / repo_id.replace("/", "--") / SHA
+        folder.mkdir(parents=True, exist_ok=True)
+        return str(folder)
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    monkeypatch.setattr(huggingface_hub, "snapshot_download", fake_snapshot_download)
+    folders = pipelines.fetch("sd15")
+    assert calls == [("stable-diffusion-v1-5/stable-diffusion-v1-5", "main",
+                      ("model_index.json", "*/*.json", "*/*.txt", "*/*.model", "*/*.fp16.safetensors"))]
+    assert folders[0].name == SHA
+    assert f'revision = "{SHA}"' in capsys.readouterr().out
+
+    calls.clear()
+    pipelines.fetch("animatediff")  # a motion adapter (repo root files) on top of sd15's pipeline
+    assert [c[0] for c in calls] == ["guoyww/animatediff-motion-adapter-v1-5-3", "stable-diffusion-v1-5/stable-diffusion-v1-5"]
+    assert calls[0][2] == ("*.json", "*.safetensors")
