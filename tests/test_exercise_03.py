@@ -10,7 +10,6 @@ import pytest
 
 from nbgrader_helpers import CourseCopy, grade_cells, with_cell_sources
 
-pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "03_under_the_hood"
 TESTS = {"task1_check": 3.0, "task2_check": 2.0, "task3_check": 4.0}
@@ -51,6 +50,7 @@ def _explain(course, student):
     return f"cells that raised errors for {student}: {course.failed_cells(ASSIGNMENT, student)}"
 
 
+@pytest.mark.slow
 def test_source_notebook_metadata_is_complete(course):
     cells = grade_cells(course.source_notebook(ASSIGNMENT))
     for grade_id, points in TESTS.items():
@@ -64,6 +64,7 @@ def test_source_notebook_metadata_is_complete(course):
         assert cells[grade_id]["locked"] is True
 
 
+@pytest.mark.slow
 def test_release_hides_solutions_and_hidden_tests(course, scores):
     text = "\n".join(c.source for c in course.release_notebook(ASSIGNMENT).cells)
     for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_switched_off", "Model answer", "(1 - alpha_bar).sqrt()"):
@@ -74,18 +75,21 @@ def test_release_hides_solutions_and_hidden_tests(course, scores):
     assert "raise NotImplementedError" in cells["task3_answer"]["source"]
 
 
+@pytest.mark.slow
 def test_solution_earns_every_autograded_point(course, scores):
     s = scores["solution"]
     assert s.cells == {**TESTS, "reflection": None}, _explain(course, "solution")
     assert s.auto_score == s.auto_max == sum(TESTS.values())
 
 
+@pytest.mark.slow
 def test_untouched_release_earns_nothing(course, scores):
     s = scores["untouched"]
     assert s.cells == {**{k: 0.0 for k in TESTS}, "reflection": 0.0}
     assert s.score == 0.0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("learner", list(WRONG))
 def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
     lost = WRONG[learner][1]
@@ -93,6 +97,19 @@ def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
     assert scores[learner].cells == expected, _explain(course, learner)
 
 
+@pytest.mark.slow
 def test_calling_the_pipeline_is_caught_by_the_hidden_checks(course, scores):
     errors = course.failed_cells(ASSIGNMENT, "cheats")
     assert "must not call the pipeline" in errors.get("task3_check", ""), errors
+
+
+# ---- genlab.internals, the helpers of lesson 3 and this exercise (tokenizer only: fast) ---------
+def test_token_counts_and_the_77_limit():
+    from genlab import internals
+
+    pipe = internals.pipeline("tiny")
+    assert internals.count_tokens(pipe, "a red circle on a blue background") == 9  # 7 words + start + end
+    assert internals.tokens(pipe, "a red circle") == ["a</w>", "red</w>", "circle</w>"]
+    long = ", ".join(["a large striped yellow star on a purple background"] * 8) + ", with a heart"
+    assert internals.count_tokens(pipe, long) > internals.MAX_TOKENS
+    assert "heart" not in internals.kept_text(pipe, long)
