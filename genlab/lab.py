@@ -29,7 +29,7 @@ from pathlib import Path
 
 from . import paths
 
-FIRST_NOTEBOOK = "notebooks/01_first_images.ipynb"
+FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
 DEFAULT_PORT = 8888
 
 

@@ -24,6 +24,14 @@ NB1, NB2 = "first_images", "prompts"
 DUE1 = dt.datetime(2026, 11, 20, 23, 59)
 
 
+@pytest.fixture(autouse=True)
+def _no_repo_programme(monkeypatch, tmp_path):
+    """These tests build their own course: the repo's workshops/programme.toml must not leak in."""
+    from genlab.course import programme
+
+    monkeypatch.setattr(programme, "default_path", lambda: tmp_path / "no-programme.toml")
+
+
 def _grade(gb, cell, nb, assignment, learner, *, auto=None, manual=None, needs_manual=False):
     grade = gb.find_grade(cell, nb, assignment, learner)
     grade.auto_score = auto
