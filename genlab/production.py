@@ -223,7 +223,8 @@ def check_manifest(manifest: str | Path) -> list[str]:
 def fit_to_format(image: Image.Image, fmt: str, *, scale: float = 1.0, background=None) -> Image.Image:
     """The picture on the format's canvas (SOCIAL_FORMATS), as large as fits, centred, no cropping.
 
-    The empty bands take the colour of the picture's top-left pixel unless `background` is given.
+    The empty bands take the picture's typical edge colour (the median of its border pixels)
+    unless `background` is given, so they blend with a plain background.
     `scale` shrinks the finished size (0.25 for quick drafts); sizes are rounded to multiples of 16
     so H.264 video encoders take them unchanged.
     """
@@ -234,12 +235,21 @@ def fit_to_format(image: Image.Image, fmt: str, *, scale: float = 1.0, backgroun
     image = image.convert("RGB")
     k = min(tw / image.width, th / image.height)
     size = (max(1, round(image.width * k)), max(1, round(image.height * k)))
-    canvas = Image.new("RGB", (tw, th), background or image.getpixel((0, 0)))
+    canvas = Image.new("RGB", (tw, th), background or edge_colour(image))
     canvas.paste(image.resize(size, Image.Resampling.LANCZOS), ((tw - size[0]) // 2, (th - size[1]) // 2))
     return canvas
 
 
+def edge_colour(image: Image.Image) -> tuple[int, int, int]:
+    """The median colour of a picture's border pixels (its background, on a plain background)."""
+    import numpy as np
+
+    a = np.asarray(image.convert("RGB"))
+    border = np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])
+    return tuple(int(v) for v in np.median(border, axis=0))
+
+
 def fit_clip(frames: list[Image.Image], fmt: str, *, scale: float = 1.0) -> list[Image.Image]:
-    """Every frame of a clip on the same social-format canvas (the first frame's corner colour)."""
-    bg = frames[0].convert("RGB").getpixel((0, 0))
+    """Every frame of a clip on the same social-format canvas (the first frame's edge colour)."""
+    bg = edge_colour(frames[0])
     return [fit_to_format(f, fmt, scale=scale, background=bg) for f in frames]
