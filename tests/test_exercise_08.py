@@ -191,3 +191,21 @@ def test_typical_wrong_answers_lose_exactly_their_task(course, scores, student, 
 def test_always_equal_objects_earn_nothing(course, scores):
     s = scores["always_equal"]
     assert s.cells == {**{k: 0.0 for k in TESTS}, "review": None}, _explain(course, "always_equal")
+
+
+def test_ethics_checklist_items_match_the_capstone_checklist():
+    """workshops/ethics_checklist.md names the nine CHECKLIST keys the capstone (09) checks."""
+    import json
+    import re
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "workshops" / "ethics_checklist.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if re.match(r"\|\s*\d+\s*\|", line)]
+    assert len(rows) == 9
+    nb = json.loads((root / "exercises" / "source" / "09_capstone" / "09_capstone.ipynb").read_text())
+    check = next("".join(c["source"]) for c in nb["cells"] if c["metadata"].get("nbgrader", {}).get("grade_id") == "task3_check")
+    items = json.loads(re.search(r"ITEMS = (\[.*?\])", check).group(1))
+    assert len(items) == 9
+    usage = text.split("## How to use it in notebooks")[1]
+    for item in items:
+        assert f"`{item}`" in usage, item
