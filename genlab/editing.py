@@ -1,0 +1,174 @@
+"""Editing pictures: masks, outpainting (pad + mask + inpaint) and recolouring.
+
+Masks follow the diffusers convention `genlab.generate(..., mask_image=...)` uses: a greyscale
+("L") picture, **white = repaint**, black = keep.
+
+- `box_mask`, `ellipse_mask`, `border_mask`, `colour_mask`: masks for common edits;
+- `pad(image, left=, right=, top=, bottom=)`: a bigger canvas with the picture on it, and the mask
+  of the new area; `outpaint(...)` pads and inpaints the new area in one call (same size out);
+- `recolour(image, old, new, ...)`: repaint one colour of a picture as another through
+  inpainting (the mask is made from the old colour);
+- `mask_coverage(mask)`: the share of the picture a mask repaints.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+
+def _open(img) -> Image.Image:
+    if isinstance(img, (str, Path)):
+        img = Image.open(img)
+    if not isinstance(img, Image.Image):
+        raise TypeError(f"Expected a picture (PIL image) or a path to one, got {type(img).__name__}.")
+    return img
+
+
+def _size(size_or_image) -> tuple[int, int]:
+    if isinstance(size_or_image, (Image.Image, str, Path)):
+        return _open(size_or_image).size
+    w, h = size_or_image
+    return int(w), int(h)
+
+
+def box_mask(size_or_image, box: tuple[float, float, float, float], *, feather: int = 0) -> Image.Image:
+    """White rectangle (left, top, right, bottom) on black. Values 0-1 are fractions of the picture."""
+    w, h = _size(size_or_image)
+    x0, y0, x1, y1 = box
+    if all(0 <= v <= 1 for v in box):
+        x0, x1, y0, y1 = x0 * w, x1 * w, y0 * h, y1 * h
+    mask = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask).rectangle([round(x0), round(y0), round(x1) - 1, round(y1) - 1], fill=255)
+    return mask.filter(ImageFilter.GaussianBlur(feather)) if feather else mask
+
+
+def ellipse_mask(size_or_image, box: tuple[float, float, float, float], *, feather: int = 0) -> Image.Image:
+    """White ellipse inside the box (left, top, right, bottom; fractions 0-1 or pixels) on black."""
+    w, h = _size(size_or_image)
+    x0, y0, x1, y1 = box
+    if all(0 <= v <= 1 for v in box):
+        x0, x1, y0, y1 = x0 * w, x1 * w, y0 * h, y1 * h
+    mask = Image.new("L", (w, h), 0)
+    ImageDraw.Draw(mask).ellipse([round(x0), round(y0), round(x1) - 1, round(y1) - 1], fill=255)
+    return mask.filter(ImageFilter.GaussianBlur(feather)) if feather else mask
+
+
+def border_mask(size_or_image, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0) -> Image.Image:
+    """White bands (pixels) along the edges, black inside: the area outpainting fills."""
+    w, h = _size(size_or_image)
+    a = np.zeros((h, w), np.uint8)
+    if left:
+        a[:, :left] = 255
+    if right:
+        a[:, w - right:] = 255
+    if top:
+        a[:top, :] = 255
+    if bottom:
+        a[h - bottom:, :] = 255
+    return Image.fromarray(a, "L")
+
+
+def colour_mask(image, rgb, *, tolerance: float = 60.0, grow: int = 2) -> Image.Image:
+    """White where the picture is close to the colour `rgb` (a name from the shapes world or an
+    (r, g, b) tuple), grown by `grow` pixels so anti-aliased edges are repainted too."""
+    if isinstance(rgb, str):
+        from genlab.tiny.world import COLOURS
+
+        if rgb not in COLOURS:
+            raise ValueError(f"Unknown colour {rgb!r}; use one of {', '.join(COLOURS)} or an (r, g, b) tuple.")
+        rgb = COLOURS[rgb]
+    a = np.asarray(_open(image).convert("RGB"), np.float32)
+    d = np.sqrt(((a - np.array(rgb, np.float32)) ** 2).sum(-1))
+    mask = Image.fromarray(np.where(d < tolerance, 255, 0).astype(np.uint8), "L")
+    return mask.filter(ImageFilter.MaxFilter(2 * grow + 1)) if grow else mask
+
+
+def mask_coverage(mask) -> float:
+    """Share of the picture (0-1) the mask repaints (pixels brighter than half)."""
+    return float((np.asarray(_open(mask).convert("L")) > 127).mean())
+
+
+def pad(image, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0, fill="edge",
+        keep_size: bool = True) -> tuple[Image.Image, Image.Image]:
+    """The picture on a larger canvas, and the mask of the new area (white = to be painted).
+
+    `fill`: "edge" repeats the outermost pixels (a good start for inpainting), or a colour.
+    With `keep_size` (default) the result is scaled back to the picture's size, so a model that
+    only draws one size (like the tiny one) can paint it; the picture itself then looks smaller.
+    """
+    img = _open(image).convert("RGB")
+    for name, v in (("left", left), ("right", right), ("top", top), ("bottom", bottom)):
+        if not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name} must be a whole number of pixels, 0 or more; got {v!r}.")
+    if not (left or right or top or bottom):
+        raise ValueError("Say how many pixels to add on at least one side (left, right, top or bottom).")
+    a = np.asarray(img)
+    if fill == "edge":
+        big = np.pad(a, ((top, bottom), (left, right), (0, 0)), mode="edge")
+    else:
+        big = np.empty((a.shape[0] + top + bottom, a.shape[1] + left + right, 3), np.uint8)
+        big[...] = Image.new("RGB", (1, 1), fill).getpixel((0, 0))
+        big[top:top + a.shape[0], left:left + a.shape[1]] = a
+    canvas = Image.fromarray(big, "RGB")
+    mask = border_mask(canvas, left=left, right=right, top=top, bottom=bottom)
+    if keep_size:
+        canvas = canvas.resize(img.size, Image.LANCZOS)
+        mask = mask.resize(img.size, Image.NEAREST)
+    return canvas, mask
+
+
+def outpaint(image, prompt: str, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0,
+             strength: float = 1.0, **generate_kwargs):
+    """Extend a picture beyond its edges: pad it, then inpaint only the new area.
+
+    Returns the `Generation` (pictures and recipes) that `genlab.generate` gives. Pass `seed`,
+    `profile`, `steps`... as to `generate`.
+    """
+    import genlab
+
+    canvas, mask = pad(image, left=left, right=right, top=top, bottom=bottom)
+    return genlab.generate(prompt, image=canvas, mask_image=mask, strength=strength, **generate_kwargs)
+
+
+def recolour(image, old, new_prompt: str, *, strength: float = 1.0, tolerance: float = 60.0, grow: int = 2,
+             **generate_kwargs):
+    """Repaint the parts of `image` that have colour `old` following `new_prompt`
+    (e.g. "a purple circle on a white background"). Inpainting with a mask made from the colour.
+
+    Returns (Generation, mask).
+    """
+    import genlab
+
+    mask = colour_mask(image, old, tolerance=tolerance, grow=grow)
+    if mask_coverage(mask) == 0:
+        raise ValueError(f"No pixels of colour {old!r} in the picture: nothing to recolour.")
+    out = genlab.generate(new_prompt, image=_open(image).convert("RGB"), mask_image=mask, strength=strength,
+                          **generate_kwargs)
+    return out, mask
+
+
+def keep_outside(original, edited, mask) -> Image.Image:
+    """Paste the original back wherever the mask is black, so only the masked area changes.
+
+    Inpainting pipelines re-encode the whole picture, which softens it slightly everywhere; this
+    puts back the untouched pixels (what designers do with a layer mask)."""
+    o = _open(original).convert("RGB")
+    e = _open(edited).convert("RGB").resize(o.size)
+    m = _open(mask).convert("L").resize(o.size)
+    return Image.composite(e, o, m)
+
+
+def picture_of(prompt: str, size: int = 128) -> Image.Image:
+    """A clean, exact picture of a shapes-world prompt, drawn by the world's renderer (no model):
+    a stand-in for a client's brand asset, e.g. picture_of("a red star on a white background")."""
+    from genlab.tiny import world
+
+    p = world.parse_prompt(prompt)
+    if not p.get("shape") or not p.get("colour") or not p.get("background"):
+        raise ValueError("Say a shape, its colour and a background, e.g. 'a red star on a white background'.")
+    obj = world.Shape(p["shape"], p["colour"], p.get("size") or "large", p.get("position") or "centre",
+                      p.get("style") or "flat")
+    return world.render(world.Scene((obj,), p["background"]), size)
