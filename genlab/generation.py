@@ -39,10 +39,13 @@ def sampler_name_of(scheduler) -> str:
     """The familiar name of a diffusers scheduler object ("DPM++ 2M", "Euler a", ...)."""
     cls = type(scheduler).__name__
     config = dict(scheduler.config)
-    for name, spec in samplers().items():
-        if spec["scheduler"] == cls and all(config.get(k) == v for k, v in spec["options"].items()):
-            return name
-    return cls
+    matches = [
+        (len(spec["options"]), name)
+        for name, spec in samplers().items()
+        if spec["scheduler"] == cls and all(config.get(k) == v for k, v in spec["options"].items())
+    ]
+    # the most specific match wins: "DPM++ 2M Karras" (use_karras_sigmas) before plain "DPM++ 2M"
+    return max(matches, key=lambda m: m[0])[1] if matches else cls
 
 
 def make_scheduler(name: str, base_config):

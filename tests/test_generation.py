@@ -100,3 +100,15 @@ def test_bad_settings_explain_themselves(kwargs, error, words):
 def test_prompt_must_be_text():
     with pytest.raises(TypeError, match="prompt must be text"):
         genlab.generate(None)
+
+
+@pytest.mark.parametrize("name", list(samplers()))
+def test_every_sampler_draws_a_clean_shape(name):
+    """Each sampler in assets/samplers.toml, with its options, gives a picture the evaluator can read
+    (a wrong option, e.g. DDIM's pixel-space clip_sample, turns the picture into a broken blob)."""
+    from genlab.tiny.evaluate import read_image
+
+    out = genlab.generate("a large yellow star on a black background", seed=4, steps=20, sampler=name)
+    assert out.recipe.sampler == name
+    reading = read_image(out.image)
+    assert reading["shape"] is not None and reading["background"] is not None, reading
