@@ -179,6 +179,19 @@ def test_degraded_pictures_still_read(ev):
     assert not low, low
 
 
+def test_validation_through_a_vae(ev, tmp_path):
+    """--through-vae: ground truth encoded and decoded by a model's VAE (here a random one)."""
+    from genlab.tiny import architecture
+
+    architecture.build_vae().save_pretrained(tmp_path / "vae")
+    rt = E.vae_roundtrip(tmp_path)
+    img = world.render(_scene("circle", "red", "blue"))
+    out = rt([img, img])
+    assert len(out) == 2 and out[0].size == (128, 128) and out[0].mode == "RGB"
+    res = E.validate_evaluator(4, seed=0, n_clips=1, transform=rt, evaluator=ev)
+    assert res["seen"]["shape"]["n"] == 4 and res["clips"]["motion"]["n"] == 1
+
+
 def test_prompt_set_is_seeded_and_covers_groups():
     from genlab.tiny.cli import build_prompt_set
 
