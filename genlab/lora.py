@@ -82,8 +82,8 @@ def magenta_fraction(img) -> float:
     return colour_fraction(img, BRAND_RGB)
 
 
-def shows_brand_colour(img, min_fraction: float = 0.03) -> bool:
-    """True when at least `min_fraction` of the picture is the brand colour (a small star is ~5%)."""
+def shows_brand_colour(img, min_fraction: float = 0.02) -> bool:
+    """True when at least `min_fraction` of the picture is the brand colour (a small star is 2-3%)."""
     return magenta_fraction(img) >= min_fraction
 
 
