@@ -77,7 +77,7 @@ PRESETS: dict[str, dict] = {
         motion_steps=2, motion_batch=1, motion_lr=3e-4, n_clips=2, n_frames=8,
         ema_decay=0.9, warmup=2, scale_images=16,
         image_minutes=5.0, motion_minutes=5.0, vae_time_frac=0.3,
-        workers=0, ckpt_every_s=0,
+        workers=0, ckpt_every_s=0, cuda_graph=False,
     ),
     # 2 CPU cores. Rates measured on 2 cores (idle-ish / shared with other jobs): VAE on 64 px
     # crops ~24 / 11 img/s, UNet + text encoder (batch 32) ~45 / 18 img/s, VAE encoding ~60 /
@@ -91,22 +91,23 @@ PRESETS: dict[str, dict] = {
         motion_steps=1500, motion_batch=2, motion_lr=3e-4, n_clips=800, n_frames=8,
         ema_decay=0.999, warmup=200, scale_images=256,
         image_minutes=70.0, motion_minutes=18.0, vae_time_frac=0.22,
-        workers=1, ckpt_every_s=300,
+        workers=1, ckpt_every_s=300, cuda_graph=False,
     ),
-    # One H200 (16 CPU cores): the image command is held to 4.3 min and the motion command to
-    # 1.3 min, process start-up included (5.6 min; the script's bounded preview adds <= 35 s),
-    # so everything fits 6.5 minutes. Step counts: CPU rates x ~250 (VAE ~1.6k img/s at
-    # 128 px, UNet ~12k img/s, motion ~1.1k clips/s in bf16) over ~80 s VAE, ~150 s UNet (after
-    # a ~15 s latent cache of 160k examples) and ~50 s motion. Whichever budget ends first
-    # ends a stage; the LR schedule follows it, so a slower GPU still ends annealed.
+    # One H200 (16 CPU cores): the image command is held to 5.8 min and the motion command to
+    # 1.9 min, process start-up included, so both fit 8 minutes of a 10-minute GPU call. The
+    # first GPU run (eager steps, batch 384) measured the VAE at ~26 steps/s x 64 images, the
+    # latent cache at ~13.5k images/s and the UNet + text encoder at ~13 steps/s x 384: the
+    # tiny models are launch-bound there, so the UNet and motion steps are replayed as CUDA
+    # graphs (``OptimiserStep``) at a larger batch. Step counts are upper bounds; the time
+    # budgets end each stage and the LR schedule follows whichever ends first.
     "gpu": dict(
-        vae_steps=2500, vae_batch=64, vae_crop=None, vae_lr=2e-3,
-        n_latents=160_000, cache_batch=512,
-        unet_steps=6000, unet_batch=384, unet_lr=6e-4,
-        motion_steps=2500, motion_batch=24, motion_lr=4e-4, n_clips=12_000, n_frames=8,
+        vae_steps=4000, vae_batch=64, vae_crop=None, vae_lr=2e-3,
+        n_latents=256_000, cache_batch=512,
+        unet_steps=40_000, unet_batch=512, unet_lr=7e-4,
+        motion_steps=12_000, motion_batch=32, motion_lr=4e-4, n_clips=16_000, n_frames=8,
         ema_decay=0.999, warmup=300, scale_images=1024,
-        image_minutes=4.3, motion_minutes=1.3, vae_time_frac=0.33,
-        workers=15, ckpt_every_s=0,
+        image_minutes=5.8, motion_minutes=1.9, vae_time_frac=0.2,
+        workers=15, ckpt_every_s=0, cuda_graph=True,
     ),
 }
 
@@ -321,13 +322,103 @@ def _progress(total: int, desc: str, initial: int = 0):
 
 def _autocast(device: torch.device):
     if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+        # No cast cache: a captured CUDA graph must redo the casts on every replay.
+        return torch.autocast("cuda", dtype=torch.bfloat16, cache_enabled=False)
     return contextlib.nullcontext()
 
 
-def _fused(device: torch.device) -> dict:
-    """One fused AdamW kernel on CUDA (the tiny models are launch-bound there)."""
-    return {"fused": True} if device.type == "cuda" else {}
+def _fused(device: torch.device, graph: bool = False) -> dict:
+    """One fused AdamW kernel on CUDA (the tiny models are launch-bound there); capturable
+    when the step is replayed as a CUDA graph."""
+    if device.type != "cuda":
+        return {}
+    return {"fused": True, "capturable": True} if graph else {"fused": True}
+
+
+def _generator(device: torch.device, seed: int):
+    """The random stream a training stage draws its batches from. On CUDA it is the device's
+    default generator (seeded here): the only one a captured CUDA graph advances on each replay."""
+    if device.type == "cuda":
+        torch.cuda.manual_seed(seed)
+        return None
+    return torch.Generator(device=device).manual_seed(seed)
+
+
+class OptimiserStep:
+    """One training step (draw a batch, loss, backward, clip, AdamW) as a callable.
+
+    On CUDA with ``graph=True`` the whole step is captured once as a CUDA graph (after a few
+    eager warm-up steps on a side stream, as PyTorch's "whole network capture" recipe says) and
+    then replayed: one launch instead of thousands of small kernel launches from Python, which is
+    what limits models this small on a big GPU. Anything that cannot be captured falls back to
+    eager steps with a log line. ``batch_loss()`` must draw its own batch on the device (no host
+    work, no syncs) and return the loss tensor.
+    """
+
+    WARMUP = 3
+
+    def __init__(self, batch_loss, params, opt, device: torch.device, *, graph: bool, log):
+        self.batch_loss, self.params, self.opt, self.log = batch_loss, params, opt, log
+        self.graph_wanted = bool(graph) and device.type == "cuda"
+        self.graph = None
+        self.static_loss = None
+        self.calls = 0
+        self.mode = "cuda graph" if self.graph_wanted else "eager"
+        if self.graph_wanted:
+            for g in opt.param_groups:  # replays read the learning rate from the device
+                g["lr"] = torch.tensor(float(g["lr"]), device=device)
+
+    def _set_lr(self, lr: float):
+        for g in self.opt.param_groups:
+            if torch.is_tensor(g["lr"]):
+                g["lr"].fill_(lr)
+            else:
+                g["lr"] = lr
+
+    def _eager(self) -> torch.Tensor:
+        self.opt.zero_grad(set_to_none=True)
+        loss = self.batch_loss()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+        self.opt.step()
+        return loss
+
+    def _capture(self) -> torch.Tensor:
+        graph = torch.cuda.CUDAGraph()
+        self.opt.zero_grad(set_to_none=True)
+        with torch.cuda.graph(graph):
+            loss = self.batch_loss()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.opt.step()
+        self.graph, self.static_loss = graph, loss
+        graph.replay()  # capturing records the step; this runs it
+        return loss
+
+    def __call__(self, lr: float) -> torch.Tensor:
+        self._set_lr(lr)
+        self.calls += 1
+        if self.graph is not None:
+            self.graph.replay()
+            return self.static_loss
+        if not self.graph_wanted:
+            return self._eager()
+        if self.calls <= self.WARMUP:
+            side = torch.cuda.Stream()
+            side.wait_stream(torch.cuda.current_stream())
+            with torch.cuda.stream(side):
+                loss = self._eager()
+            torch.cuda.current_stream().wait_stream(side)
+            return loss
+        try:
+            loss = self._capture()
+            self.log(f"training step captured as a CUDA graph (after {self.WARMUP} eager steps)")
+            return loss
+        except Exception as exc:  # noqa: BLE001 - any capture failure: carry on eagerly
+            self.graph, self.graph_wanted, self.mode = None, False, "eager (capture failed)"
+            self.log(f"CUDA graph capture failed ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}); continuing eagerly")
+            torch.cuda.synchronize()
+            return self._eager()
 
 
 def _pick_device(name: str) -> torch.device:
@@ -584,7 +675,7 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
         (decay if p.dim() >= 2 else no_decay).append(p)
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": 1e-2}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=cfg["unet_lr"], betas=(0.9, 0.999), **_fused(device),
+        lr=cfg["unet_lr"], betas=(0.9, 0.999), **_fused(device, cfg["cuda_graph"]),
     )
     ema = EMA(params, cfg["ema_decay"])
     start = 0
@@ -603,7 +694,7 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
     n = cache["mean"].shape[0]
     empty_ids = torch.from_numpy(tokenize(tokenizer, [""])[0]).long().to(device)
     noise = Noise(device)
-    gen = torch.Generator(device=device).manual_seed(seed + 3 + 1000 * start)
+    gen = _generator(device, seed + 3 + 1000 * start)
     budget = Budget(cfg["unet_steps"], deadline, cfg["warmup"])
     sm = Smoothed()
     step = start
@@ -611,21 +702,21 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
     unet.train()
     te.train()
     bs = cfg["unet_batch"]
-    bar = _progress(cfg["unet_steps"], "unet", initial=start)
-    while not budget.done(step):
+
+    def batch_loss() -> torch.Tensor:
         idx = torch.randint(0, n, (bs,), device=device, generator=gen)
         z, ids = _draw(cache, idx, sf, gen, empty_ids)
         zt, t, eps, w = noise(z, gen)
-        for g in opt.param_groups:
-            g["lr"] = cfg["unet_lr"] * budget.lr_factor(step)
         with _autocast(device):
             h = te(ids)[0]
             pred = unet(zt, t, h).sample
-        loss = _weighted_mse(pred, eps, w)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        return _weighted_mse(pred, eps, w)
+
+    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
+    bar = _progress(cfg["unet_steps"], "unet", initial=start)
+    t_loop = time.time()
+    while not budget.done(step):
+        loss = train_step(cfg["unet_lr"] * budget.lr_factor(step))
         ema.update(step)
         step += 1
         bar.update(1)
@@ -637,11 +728,14 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
     if sm.get() is None and step > start:
         sm.add(loss.item())
     bar.close()
+    rate = (step - start) / max(time.time() - t_loop, 1e-6)
     if cfg["ckpt_every_s"]:
         _save_ckpt(ckpt_path, {"step": step, "unet": unet.state_dict(), "te": te.state_dict(), "opt": opt.state_dict(), "ema": ema.state_dict()})
     ema.copy_to()
-    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "cached_examples": n}
-    log(f"unet: {step} steps ({info['stop']}), loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
+    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "cached_examples": n,
+            "steps_per_s": round(rate, 2), "step_mode": train_step.mode}
+    log(f"unet: {step} steps ({info['stop']}, {rate:.1f} steps/s, {train_step.mode}), "
+        f"loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
     return unet, te, info
 
 
@@ -674,7 +768,7 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     te.requires_grad_(False)
     vae.requires_grad_(False)
     params = [p for p in munet.parameters() if p.requires_grad]
-    opt = torch.optim.AdamW(params, lr=cfg["motion_lr"], betas=(0.9, 0.999), weight_decay=1e-2, **_fused(device))
+    opt = torch.optim.AdamW(params, lr=cfg["motion_lr"], betas=(0.9, 0.999), weight_decay=1e-2, **_fused(device, cfg["cuda_graph"]))
     ema = EMA(params, cfg["ema_decay"])
     start = 0
     ck = _load_ckpt(ckpt_path) if resume else None
@@ -691,33 +785,32 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     f = cfg["n_frames"]
     empty_ids = torch.from_numpy(tokenize(tokenizer, [""])[0]).long().to(device)
     noise = Noise(device)
-    gen = torch.Generator(device=device).manual_seed(seed + 5 + 1000 * start)
+    gen = _generator(device, seed + 5 + 1000 * start)
     budget = Budget(cfg["motion_steps"], deadline, max(1, cfg["warmup"] // 2))
     sm = Smoothed()
     step = start
     last_ckpt = time.time()
     munet.train()
     bs = cfg["motion_batch"]
-    bar = _progress(cfg["motion_steps"], "motion", initial=start)
 
     def motion_state():
         return {k: v for k, v in munet.state_dict().items() if "motion_modules" in k}
 
-    while not budget.done(step):
+    def batch_loss() -> torch.Tensor:
         idx = torch.randint(0, n, (bs,), device=device, generator=gen)
         z, ids = _draw(cache, idx, sf, gen, empty_ids)  # z: (B, C, F, H, W)
         zt, t, eps, w = noise(z, gen)
-        for g in opt.param_groups:
-            g["lr"] = cfg["motion_lr"] * budget.lr_factor(step)
         with torch.no_grad(), _autocast(device):
             h = te(ids)[0]
         with _autocast(device):
             pred = munet(zt, t, h.repeat_interleave(f, 0)).sample
-        loss = _weighted_mse(pred, eps, w)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        opt.step()
+        return _weighted_mse(pred, eps, w)
+
+    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
+    bar = _progress(cfg["motion_steps"], "motion", initial=start)
+    t_loop = time.time()
+    while not budget.done(step):
+        loss = train_step(cfg["motion_lr"] * budget.lr_factor(step))
         ema.update(step)
         step += 1
         bar.update(1)
@@ -729,14 +822,17 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     if sm.get() is None and step > start:
         sm.add(loss.item())
     bar.close()
+    rate = (step - start) / max(time.time() - t_loop, 1e-6)
     if cfg["ckpt_every_s"]:
         _save_ckpt(ckpt_path, {"step": step, "model": motion_state(), "opt": opt.state_dict(), "ema": ema.state_dict()})
     ema.copy_to()
     adapter = arch.build_motion_adapter()
     missing = adapter.load_state_dict(motion_state(), strict=True)
     del missing
-    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "n_frames": f, "cached_clips": n}
-    log(f"motion: {step} steps ({info['stop']}), loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
+    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "n_frames": f, "cached_clips": n,
+            "steps_per_s": round(rate, 2), "step_mode": train_step.mode}
+    log(f"motion: {step} steps ({info['stop']}, {rate:.1f} steps/s, {train_step.mode}), "
+        f"loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
     return adapter, info
 
 
@@ -883,6 +979,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--vae-batch-size", type=int)
     p.add_argument("--max-minutes", type=float, help="wall-clock budget of this command, start-up included (default: the preset's)")
     p.add_argument("--workers", type=int, help="data-loader workers (default: the preset's, at most CPU count - 1)")
+    p.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None,
+                   help="on CUDA, replay each training step as one captured CUDA graph (default: the preset's; "
+                        "falls back to eager steps by itself if capture fails)")
     p.add_argument("--resume", action="store_true", help="continue from the checkpoints in the work dir")
     p.add_argument("--work-dir", type=Path, help="checkpoint folder (default <out>/../.checkpoints/<name>)")
     return p
@@ -900,6 +999,8 @@ def _config(args) -> dict:
             cfg[key] = val
     if args.batch_size is not None:
         cfg["unet_batch" if args.what == "image" else "motion_batch"] = args.batch_size
+    if args.cuda_graph is not None:
+        cfg["cuda_graph"] = args.cuda_graph
     workers = cfg["workers"] if args.workers is None else args.workers
     cfg["workers"] = max(0, min(workers, (os.cpu_count() or 1) - 1))
     minutes = args.max_minutes if args.max_minutes is not None else cfg[f"{args.what}_minutes"]
