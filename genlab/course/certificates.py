@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from . import dashboard as dashmod
-from .gradebook import NoGradebookError, Progress, load_progress
-from .programme import Programme, ProgrammeError, load_programme
+from .gradebook import NoGradebookError, Progress
+from .programme import Programme, ProgrammeError, load_programme, load_programme_and_progress
 
 DEFAULT_OUT = os.path.join("reports", "certificates")
 DEFAULT_LANGUAGE = "es"
@@ -330,10 +330,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        programme = load_programme(args.programme)
-        if args.programme and programme.path is None:
-            raise ProgrammeError(f"no programme file at {args.programme}")
-        progress = load_progress(args.course, args.db)
+        programme, progress = load_programme_and_progress(args.programme, args.course, args.db)
     except (NoGradebookError, ProgrammeError) as err:
         print(f"genlab course certificates: {err}", file=sys.stderr)
         return 2

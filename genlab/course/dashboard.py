@@ -861,30 +861,18 @@ def behind_pages(dash: Dashboard, behind: list[dict], per_page: int = 28):
 
 def write_csv(dash: Dashboard, path: str | os.PathLike) -> Path:
     """One row per learner × assignment (``FIELDS``); UTF-8 with a BOM (Excel shows accents)."""
-    from .report import _fmt_points, _iso_utc
-    import csv
+    from .report import csv_cells, write_csv_rows
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(FIELDS))
-        writer.writeheader()
-        for r in dash.rows:
-            writer.writerow(
-                {
-                    **{k: ("" if r.get(k) is None else r.get(k)) for k in FIELDS},
-                    "score": _fmt_points(r["score"]),
-                    "max_score": _fmt_points(r["max_score"]),
-                    "percent": "" if r["percent"] is None else f"{r['percent']:.1f}",
-                    "submitted_at": _iso_utc(r["submitted_at"]),
-                    "due_at": _iso_utc(r["due_at"]),
-                    "late": "yes" if r["late"] else "no",
-                    "pass_mark": f"{r['pass_mark']:g}",
-                    "due": r["due"].isoformat() if r["due"] else "",
-                    "behind": "yes" if r["behind"] else "no",
-                }
-            )
-    return path
+    rows = (
+        {
+            **csv_cells(r, FIELDS),
+            "pass_mark": f"{r['pass_mark']:g}",
+            "due": r["due"].isoformat() if r["due"] else "",
+            "behind": "yes" if r["behind"] else "no",
+        }
+        for r in dash.rows
+    )
+    return write_csv_rows(path, FIELDS, rows)
 
 
 def _naive(ts):

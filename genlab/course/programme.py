@@ -319,3 +319,18 @@ def load_programme(path: str | os.PathLike | None = None) -> Programme:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise ProgrammeError(f"cannot read {path}: {err}") from None
     return parse_programme(data, path)
+
+
+def load_programme_and_progress(programme_path, course=None, db_url=None):
+    """The two inputs every trainer report reads: the programme file and the gradebook.
+
+    A programme path that was given but does not exist is an error (no silent fallback to "every
+    assignment counts"). Raises :class:`ProgrammeError` or ``gradebook.NoGradebookError`` with
+    the message to show the trainer.
+    """
+    from .gradebook import load_progress
+
+    programme = load_programme(programme_path)
+    if programme_path and programme.path is None:
+        raise ProgrammeError(f"no programme file at {programme_path}")
+    return programme, load_progress(course, db_url)

@@ -38,7 +38,6 @@ from .gradebook import (
     SUBMITTED,
     NoGradebookError,
     Progress,
-    load_progress,
 )
 
 DEFAULT_OUT = "reports"
@@ -126,27 +125,35 @@ def summary_line(progress: Progress) -> str:
 # CSV
 
 
-def write_csv(progress: Progress, path: str | os.PathLike) -> Path:
-    """One row per learner × assignment (columns ``ROW_FIELDS``). Empty score = not graded yet.
-    Times are UTC (ISO 8601). UTF-8 with a byte-order mark so Excel shows accents right."""
+def csv_cells(r: dict, fields) -> dict:
+    """A gradebook row as CSV cells: empty for none, points without trailing zeros, UTC times."""
+    return {
+        **{k: ("" if r.get(k) is None else r.get(k)) for k in fields},
+        "score": _fmt_points(r["score"]),
+        "max_score": _fmt_points(r["max_score"]),
+        "percent": "" if r["percent"] is None else f"{r['percent']:.1f}",
+        "submitted_at": _iso_utc(r["submitted_at"]),
+        "due_at": _iso_utc(r["due_at"]),
+        "late": "yes" if r["late"] else "no",
+    }
+
+
+def write_csv_rows(path: str | os.PathLike, fields, rows) -> Path:
+    """``rows`` (dicts of cells) under a ``fields`` header; UTF-8 with a byte-order mark so Excel
+    shows accents right."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="", encoding="utf-8-sig") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(ROW_FIELDS))
+        writer = csv.DictWriter(fh, fieldnames=list(fields))
         writer.writeheader()
-        for r in progress.rows:
-            writer.writerow(
-                {
-                    **{k: ("" if r[k] is None else r[k]) for k in ROW_FIELDS},
-                    "score": _fmt_points(r["score"]),
-                    "max_score": _fmt_points(r["max_score"]),
-                    "percent": "" if r["percent"] is None else f"{r['percent']:.1f}",
-                    "submitted_at": _iso_utc(r["submitted_at"]),
-                    "due_at": _iso_utc(r["due_at"]),
-                    "late": "yes" if r["late"] else "no",
-                }
-            )
+        writer.writerows(rows)
     return path
+
+
+def write_csv(progress: Progress, path: str | os.PathLike) -> Path:
+    """One row per learner × assignment (columns ``ROW_FIELDS``). Empty score = not graded yet.
+    Times are UTC (ISO 8601)."""
+    return write_csv_rows(path, ROW_FIELDS, (csv_cells(r, ROW_FIELDS) for r in progress.rows))
 
 
 # --------------------------------------------------------------------------------------------
@@ -523,14 +530,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .programme import ProgrammeError, load_programme
+    from .programme import ProgrammeError, load_programme_and_progress
 
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     try:
-        programme = load_programme(args.programme)
-        if args.programme and programme.path is None:
-            raise ProgrammeError(f"no programme file at {args.programme}")
-        progress = load_progress(args.course, args.db)
+        programme, progress = load_programme_and_progress(args.programme, args.course, args.db)
     except (NoGradebookError, ProgrammeError) as err:
         print(f"genlab report: {err}", file=sys.stderr)
         return 2
