@@ -8,7 +8,9 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 REPO_ROOT = PACKAGE_DIR.parent
 ASSETS_DIR = Path(os.environ.get("GENLAB_ASSETS", REPO_ROOT / "assets"))
-MODELS_TOML = ASSETS_DIR / "models.toml"
+# GENLAB_MODELS_TOML: another profiles file instead of assets/models.toml (e.g. the one
+# benchmarks/room.py writes for SD 1.5's architecture with random weights). Read at import.
+MODELS_TOML = Path(os.path.expanduser(os.environ.get("GENLAB_MODELS_TOML") or ASSETS_DIR / "models.toml"))
 SAMPLERS_TOML = ASSETS_DIR / "samplers.toml"
 COURSE_DIR = REPO_ROOT / "exercises"
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"

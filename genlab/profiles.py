@@ -1,4 +1,5 @@
-"""Hardware profiles: which model runs where, and how. Loaded from ``assets/models.toml``.
+"""Hardware profiles: which model runs where, and how. Loaded from ``assets/models.toml``
+(or the file named by the ``GENLAB_MODELS_TOML`` environment variable, see ``paths.py``).
 
 Profiles are data. This module only reads and checks them; ``pipelines.py`` acts on them.
 """

@@ -106,7 +106,7 @@ PRESETS: dict[str, dict] = {
         unet_steps=40_000, unet_batch=512, unet_lr=7e-4,
         motion_steps=12_000, motion_batch=32, motion_lr=4e-4, n_clips=16_000, n_frames=8,
         ema_decay=0.999, warmup=300, scale_images=1024,
-        image_minutes=5.8, motion_minutes=1.9, vae_time_frac=0.2,
+        image_minutes=5.8, motion_minutes=1.9, vae_time_frac=0.25,
         workers=15, ckpt_every_s=0, cuda_graph=True,
     ),
 }
