@@ -93,8 +93,8 @@ PRESETS: dict[str, dict] = {
         image_minutes=70.0, motion_minutes=18.0, vae_time_frac=0.22,
         workers=1, ckpt_every_s=300, cuda_graph=False,
     ),
-    # One H200 (16 CPU cores): the image command is held to 5.8 min and the motion command to
-    # 1.9 min, process start-up included, so both fit 8 minutes of a 10-minute GPU call. The
+    # One H200 (16 CPU cores): the image command is held to 5.6 min and the motion command to
+    # 1.8 min, process start-up included, so both fit 8 minutes of a 10-minute GPU call. The
     # first GPU run (eager steps, batch 384) measured the VAE at ~26 steps/s x 64 images, the
     # latent cache at ~13.5k images/s and the UNet + text encoder at ~13 steps/s x 384: the
     # tiny models are launch-bound there, so the UNet and motion steps are replayed as CUDA
@@ -106,7 +106,7 @@ PRESETS: dict[str, dict] = {
         unet_steps=40_000, unet_batch=512, unet_lr=7e-4,
         motion_steps=12_000, motion_batch=32, motion_lr=4e-4, n_clips=16_000, n_frames=8,
         ema_decay=0.999, warmup=300, scale_images=1024,
-        image_minutes=5.8, motion_minutes=1.9, vae_time_frac=0.25,
+        image_minutes=5.6, motion_minutes=1.8, vae_time_frac=0.25,
         workers=15, ckpt_every_s=0, cuda_graph=True,
     ),
 }
