@@ -750,7 +750,7 @@ def _zero_motion_outputs(adapter):
             torch.nn.init.zeros_(mod.bias)
 
 
-def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, log):
+def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, log, init_from: Path | None = None):
     from diffusers import AutoencoderKL, UNet2DConditionModel, UNetMotionModel
     from transformers import CLIPTextModel
 
@@ -761,8 +761,14 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     tokenizer_dir = pipe_dir / "tokenizer"
     tokenizer = load_tokenizer(tokenizer_dir)
     torch.manual_seed(seed + 4)
-    adapter = arch.build_motion_adapter()
-    _zero_motion_outputs(adapter)
+    if init_from is not None:  # go on training an adapter that an earlier run made
+        from diffusers import MotionAdapter
+
+        adapter = MotionAdapter.from_pretrained(init_from, dtype=torch.float32)
+        log(f"motion: starting from the adapter in {init_from}")
+    else:
+        adapter = arch.build_motion_adapter()
+        _zero_motion_outputs(adapter)
     munet = UNetMotionModel.from_unet2d(unet2d, adapter).to(device)
     munet.freeze_unet2d_params()
     te.requires_grad_(False)
@@ -946,6 +952,8 @@ def preview_main(argv: list[str]) -> int:
     p.add_argument("--image-model", type=Path, default=_default_out("image"))
     p.add_argument("--motion-model", type=Path, default=None)
     p.add_argument("--out", type=Path, required=True, help="PNG to write")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="motion only: go on training this MotionAdapter folder (an earlier run's output) instead of a new one")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--eval", type=int, default=0, help="score this many sampled prompts with genlab.tiny.evaluate")
     p.add_argument("--seed", type=int, default=0)
@@ -969,6 +977,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=("image", "motion"), help="which model to train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default assets/models/tiny-shapes or tiny-shapes-motion)")
     p.add_argument("--image-model", type=Path, default=None, help="motion only: the trained image pipeline (default: a 'tiny-shapes' folder beside --out, else assets/models/tiny-shapes)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="motion only: go on training this MotionAdapter folder (an earlier run's output) instead of a new one")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--preset", choices=tuple(PRESETS), default="cpu")
@@ -1079,7 +1089,14 @@ def main(argv: list[str] | None = None) -> int:
             sib = out.parent / "tiny-shapes"
             image_dir = sib if (sib / "model_index.json").exists() else _default_out("image")
         image_dir = image_dir.resolve()
-        adapter, m_info = train_motion(image_dir, cfg, device, args.seed, deadline_total, work, args.resume, log)
+        init = args.init_from.resolve() if args.init_from else None
+        if init is not None:
+            if not (init / "config.json").exists():
+                raise SystemExit(f"genlab tiny train motion: --init-from {init} holds no MotionAdapter (config.json)")
+            # The earlier run's record, read before --out (possibly the same folder) is overwritten.
+            before = init / "training.json"
+            run["init_from"] = {"path": str(init), "training": json.loads(before.read_text()) if before.exists() else None}
+        adapter, m_info = train_motion(image_dir, cfg, device, args.seed, deadline_total, work, args.resume, log, init_from=init)
         adapter.to(torch.float16).save_pretrained(out)
         run.update(image_model=str(image_dir), motion=m_info)
         summary = f"motion {m_info['steps']} steps (loss {m_info['loss']:.4f})"
