@@ -167,6 +167,16 @@ def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, g
     return out
 
 
+def _shown(path: Path) -> str:
+    """A path as a report shows it: relative to the repository when inside it."""
+    from genlab import paths
+
+    try:
+        return str(Path(path).resolve().relative_to(paths.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
 def generate_clips(pipe, prompts: list[str], seeds: list[int], *, steps: int, guidance: float, frames: int = 8, batch: int = 2):
     import torch
 
@@ -403,7 +413,7 @@ def _evaluate(args) -> int:
     bars = check_bars(table)
     print()
     print(format_table(table, bars))
-    settings = dict(model=str(model), motion=str(motion_dir) if not motion_note else None, n=args.n, steps=args.steps, guidance=args.guidance, seed=args.seed)
+    settings = dict(model=_shown(model), motion=_shown(motion_dir) if not motion_note else None, n=args.n, steps=args.steps, guidance=args.guidance, seed=args.seed)
     failed = [b for b in bars if b["passed"] is False]
     print(f"\n{len(done)} prompts in {time.time() - t0:.0f}s; " + ("all bars met" if not failed else f"{len(failed)} bar(s) missed"))
     grid = None
