@@ -19,6 +19,17 @@ learner's per-cell scores from the gradebook (genlab.course.nbgrader_ops.submiss
 
 The copy is self-contained: its own gradebook, exchange, HOME and Jupyter folders, so tests never
 touch the repo's exercises/ and run side by side.
+
+An exercise's test module describes the exercise once, as an ExerciseSpec, and lets it write the
+fixtures and the tests every exercise shares; the module keeps only what is its own (its wrong
+answers, the points each loses, checks on one particular cheat):
+
+    EXERCISE = ExerciseSpec("06_video", tests={...}, manual={...}, answers=(...), locked=(...),
+                            release_hides=(...), release_shows={...}, wrong={...})
+    EXERCISE.define_tests(globals())   # fixtures course, scores + four shared tests
+
+    def test_always_equal_objects_earn_nothing(course, scores):
+        EXERCISE.assert_loses_exactly(course, scores, "always_equal")
 """
 
 from __future__ import annotations
@@ -28,6 +39,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -36,6 +48,7 @@ from genlab import paths
 from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
+WRONG_ANSWERS_DIR = Path(__file__).parent / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
 
 
 def _tail(text: str, n: int = 6000) -> str:
@@ -241,3 +254,169 @@ class CourseCopy:
                 if o.get("output_type") == "error":
                     out[grade_id] = f"{o.get('ename')}: {o.get('evalue')}"
         return out
+
+
+# ---- one exercise's round-trip tests -------------------------------------------------------------
+@dataclass(frozen=True)
+class ExerciseSpec:
+    """What an exercise's nbgrader round-trip tests check, declared once per test module.
+
+    assignment     the folder in exercises/source/, e.g. "06_video"; its number ("06") names the
+                   folder of wrong answers, tests/fixtures/exercises/06/<name>.py
+    tests          autograded test cell grade_id → points
+    manual         grade_id → points of the cells a trainer grades (the reflection)
+    answers        the learner's answer cells (solution cells)
+    locked         further cells that must be locked (intro, setup, the reflection question, ...)
+    release_hides  text the learner version (release) must not contain anywhere
+    release_shows  grade_id → texts that cell must still contain in the release
+    wrong          learner → ({answer cell grade_id: wrong-answer file name}, the test cells that
+                   must score 0); every other test cell must keep its full points
+    strict         also check cell types, schema_version 3, the END markers, that answer cells are
+                   not graded and the reflection is a markdown solution cell, the trainer's queue
+                   and the maximum score (exercises 02 and 03 were written without these checks)
+    """
+
+    assignment: str
+    tests: dict[str, float]
+    manual: dict[str, float]
+    answers: tuple[str, ...]
+    locked: tuple[str, ...]
+    release_hides: tuple[str, ...]
+    release_shows: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    wrong: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict)
+    strict: bool = False
+
+    @property
+    def number(self) -> str:
+        return self.assignment.split("_", 1)[0]
+
+    def answer(self, name: str) -> str:
+        """The source of one wrong answer cell: tests/fixtures/exercises/<NN>/<name>.py."""
+        return (WRONG_ANSWERS_DIR / self.number / f"{name}.py").read_text(encoding="utf-8")
+
+    def wrong_submissions(self) -> dict:
+        """learner → a callable for CourseCopy.round_trip: the source notebook with the learner's
+        answer cells replaced by their wrong-answer files."""
+
+        def edit(cells: dict[str, str]):
+            return lambda source, _release: with_cell_sources(source, {k: self.answer(v) for k, v in cells.items()})
+
+        return {learner: edit(cells) for learner, (cells, _lost) in self.wrong.items()}
+
+    # ---- expectations --------------------------------------------------------------------------
+    def expected_cells(self, lost=()) -> dict:
+        """Per-cell scores of a submission that loses exactly the test cells in `lost`: full points
+        elsewhere, the manual cells not graded yet (None)."""
+        return {**self.tests, **{k: 0.0 for k in lost}, **{k: None for k in self.manual}}
+
+    def explain(self, course: "CourseCopy", student: str) -> str:
+        """Message for a failing score check: which graded cells raised which error."""
+        return f"cells that raised errors for {student}: {course.failed_cells(self.assignment, student)}"
+
+    # ---- the checks ----------------------------------------------------------------------------
+    def assert_source_metadata_complete(self, course: "CourseCopy") -> None:
+        cells = grade_cells(course.source_notebook(self.assignment))  # also fails on a repeated grade_id
+        for grade_id, points in self.tests.items():
+            meta = cells[grade_id]
+            assert meta["grade"] is True and meta["locked"] is True and meta["points"] == points
+            assert "### BEGIN HIDDEN TESTS" in meta["source"]
+            assert "assert " in meta["source"].split("### BEGIN HIDDEN TESTS")[0], f"{grade_id} needs visible checks too"
+            if self.strict:
+                assert meta["cell_type"] == "code" and meta["schema_version"] == 3
+                assert "### END HIDDEN TESTS" in meta["source"]
+        for grade_id in self.answers:
+            meta = cells[grade_id]
+            assert meta["solution"] is True and "### BEGIN SOLUTION" in meta["source"]
+            if self.strict:
+                assert meta["grade"] is False and "### END SOLUTION" in meta["source"]
+        for grade_id, points in self.manual.items():
+            meta = cells[grade_id]
+            assert meta["grade"] is True and meta["points"] == points
+            if self.strict:
+                assert meta["cell_type"] == "markdown" and meta["solution"] is True
+        for grade_id in self.locked:
+            assert cells[grade_id]["locked"] is True
+
+    def assert_release_hides_solutions(self, course: "CourseCopy") -> None:
+        release = course.release_notebook(self.assignment)
+        text = "\n".join(cell.source for cell in release.cells)
+        for secret in self.release_hides:
+            assert secret not in text, f"the learner version shows {secret!r}"
+        cells = grade_cells(release)
+        for grade_id, shown in self.release_shows.items():
+            for snippet in shown:
+                assert snippet in cells[grade_id]["source"], f"the learner version of {grade_id} lacks {snippet!r}"
+
+    def assert_solution_earns_every_point(self, course: "CourseCopy", scores: dict) -> None:
+        s = scores["solution"]
+        assert s.cells == self.expected_cells(), self.explain(course, "solution")
+        assert s.auto_score == s.auto_max == sum(self.tests.values())
+        if self.strict:
+            assert s.waiting_for_trainer == list(self.manual)
+
+    def assert_untouched_earns_nothing(self, scores: dict) -> None:
+        s = scores["untouched"]
+        assert s.cells == {**{k: 0.0 for k in self.tests}, **{k: 0.0 for k in self.manual}}
+        assert s.score == 0.0
+        if self.strict:
+            assert s.max_score == sum(self.tests.values()) + sum(self.manual.values())
+
+    def assert_loses_exactly(self, course: "CourseCopy", scores: dict, learner: str, lost=None) -> None:
+        """`learner` scores 0 on the test cells in `lost` (default: theirs in `wrong`), full points
+        on every other one."""
+        lost = self.wrong[learner][1] if lost is None else lost
+        assert scores[learner].cells == self.expected_cells(lost), self.explain(course, learner)
+
+    # ---- fixtures and tests for a test module --------------------------------------------------
+    def define_tests(self, namespace: dict) -> None:
+        """Define in a test module's namespace (pass `globals()`), as if written out there:
+
+        course   module-scoped fixture: a CourseCopy holding this assignment
+        scores   module-scoped fixture: one round trip (CourseCopy.round_trip) of "solution",
+                 "untouched" and every learner in `wrong`, learner → SubmissionScores
+        test_source_notebook_metadata_is_complete       assert_source_metadata_complete
+        test_release_hides_solutions_and_hidden_tests   assert_release_hides_solutions
+        test_solution_earns_every_autograded_point      assert_solution_earns_every_point
+        test_untouched_release_earns_nothing            assert_untouched_earns_nothing
+
+        pytest collects the tests as the module's own (node ids tests/test_exercise_NN.py::test_...),
+        each marked slow. A name the module already defines is an error, not overwritten.
+        """
+        import pytest  # here, not at the top: benchmarks/ import this module without pytest
+
+        @pytest.fixture(scope="module", name="course")
+        def course(tmp_path_factory):
+            return CourseCopy(tmp_path_factory.mktemp(f"course{self.number}"), [self.assignment])
+
+        @pytest.fixture(scope="module", name="scores")
+        def scores(course):
+            return course.round_trip(self.assignment, self.wrong_submissions())
+
+        @pytest.mark.slow
+        def test_source_notebook_metadata_is_complete(course):
+            self.assert_source_metadata_complete(course)
+
+        @pytest.mark.slow
+        def test_release_hides_solutions_and_hidden_tests(course, scores):  # scores: the release exists
+            self.assert_release_hides_solutions(course)
+
+        @pytest.mark.slow
+        def test_solution_earns_every_autograded_point(course, scores):
+            self.assert_solution_earns_every_point(course, scores)
+
+        @pytest.mark.slow
+        def test_untouched_release_earns_nothing(course, scores):
+            self.assert_untouched_earns_nothing(scores)
+
+        members = {
+            "course": course,
+            "scores": scores,
+            "test_source_notebook_metadata_is_complete": test_source_notebook_metadata_is_complete,
+            "test_release_hides_solutions_and_hidden_tests": test_release_hides_solutions_and_hidden_tests,
+            "test_solution_earns_every_autograded_point": test_solution_earns_every_autograded_point,
+            "test_untouched_release_earns_nothing": test_untouched_release_earns_nothing,
+        }
+        taken = sorted(set(members) & set(namespace))
+        if taken:
+            raise ValueError(f"{namespace.get('__name__')} already defines {taken}.")
+        namespace.update(members)

@@ -4,24 +4,11 @@ source of one answer cell each) loses exactly the points of its task."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from nbgrader_helpers import CourseCopy, grade_cells, with_cell_sources
+from nbgrader_helpers import ExerciseSpec
 
-
-ASSIGNMENT = "03_under_the_hood"
-TESTS = {"task1_check": 3.0, "task2_check": 2.0, "task3_check": 4.0}
-MANUAL = {"reflection": 2.0}
-FIXTURES = Path(__file__).parent / "fixtures" / "exercises" / "03"
-
-
-def answer(name: str) -> str:
-    return (FIXTURES / f"{name}.py").read_text(encoding="utf-8")
-
-
-# learner -> ({answer cell: fixture}, the test cells that must score 0)
+# learner -> ({answer cell: tests/fixtures/exercises/03/<file>.py}, the test cells that must score 0)
 WRONG = {
     "forgot_sqrt": ({"task1_answer": "forgot_sqrt"}, ["task1_check"]),
     "counted_words": ({"task2_answer": "counted_words"}, ["task2_check"]),
@@ -32,74 +19,30 @@ WRONG = {
     ),
 }
 
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return CourseCopy(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
-
-
-@pytest.fixture(scope="module")
-def scores(course):
-    def edit(cells):
-        return lambda source, _: with_cell_sources(source, {k: answer(v) for k, v in cells.items()})
-
-    return course.round_trip(ASSIGNMENT, {learner: edit(cells) for learner, (cells, _) in WRONG.items()})
-
-
-def _explain(course, student):
-    return f"cells that raised errors for {student}: {course.failed_cells(ASSIGNMENT, student)}"
-
-
-@pytest.mark.slow
-def test_source_notebook_metadata_is_complete(course):
-    cells = grade_cells(course.source_notebook(ASSIGNMENT))
-    for grade_id, points in TESTS.items():
-        meta = cells[grade_id]
-        assert meta["grade"] is True and meta["locked"] is True and meta["points"] == points
-        assert "### BEGIN HIDDEN TESTS" in meta["source"] and "assert " in meta["source"].split("### BEGIN HIDDEN TESTS")[0]
-    for grade_id in ("task1_answer", "task2_answer", "task3_answer"):
-        assert cells[grade_id]["solution"] is True and "### BEGIN SOLUTION" in cells[grade_id]["source"]
-    assert cells["reflection"]["grade"] is True and cells["reflection"]["points"] == MANUAL["reflection"]
-    for grade_id in ("intro", "instructor_note", "setup", "brief", "reflection_question", "key_points"):
-        assert cells[grade_id]["locked"] is True
-
-
-@pytest.mark.slow
-def test_release_hides_solutions_and_hidden_tests(course, scores):
-    text = "\n".join(c.source for c in course.release_notebook(ASSIGNMENT).cells)
-    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_switched_off", "Model answer", "(1 - alpha_bar).sqrt()"):
-        assert secret not in text, f"the learner version shows {secret!r}"
-    cells = grade_cells(course.release_notebook(ASSIGNMENT))
+EXERCISE = ExerciseSpec(
+    "03_under_the_hood",
+    tests={"task1_check": 3.0, "task2_check": 2.0, "task3_check": 4.0},
+    manual={"reflection": 2.0},
+    answers=("task1_answer", "task2_answer", "task3_answer"),
+    locked=("intro", "instructor_note", "setup", "brief", "reflection_question", "key_points"),
+    release_hides=("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "_switched_off", "Model answer", "(1 - alpha_bar).sqrt()"),
     # the loop's frame stays for the learner; only its two lines are replaced
-    assert "internals.predict_noise" in cells["task3_answer"]["source"]
-    assert "raise NotImplementedError" in cells["task3_answer"]["source"]
-
-
-@pytest.mark.slow
-def test_solution_earns_every_autograded_point(course, scores):
-    s = scores["solution"]
-    assert s.cells == {**TESTS, "reflection": None}, _explain(course, "solution")
-    assert s.auto_score == s.auto_max == sum(TESTS.values())
-
-
-@pytest.mark.slow
-def test_untouched_release_earns_nothing(course, scores):
-    s = scores["untouched"]
-    assert s.cells == {**{k: 0.0 for k in TESTS}, "reflection": 0.0}
-    assert s.score == 0.0
+    release_shows={"task3_answer": ("internals.predict_noise", "raise NotImplementedError")},
+    wrong=WRONG,
+)
+# fixtures course, scores; tests of the metadata, the release, the solution and the untouched release
+EXERCISE.define_tests(globals())
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("learner", list(WRONG))
 def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
-    lost = WRONG[learner][1]
-    expected = {**TESTS, **{k: 0.0 for k in lost}, "reflection": None}
-    assert scores[learner].cells == expected, _explain(course, learner)
+    EXERCISE.assert_loses_exactly(course, scores, learner)
 
 
 @pytest.mark.slow
 def test_calling_the_pipeline_is_caught_by_the_hidden_checks(course, scores):
-    errors = course.failed_cells(ASSIGNMENT, "cheats")
+    errors = course.failed_cells(EXERCISE.assignment, "cheats")
     assert "must not call the pipeline" in errors.get("task3_check", ""), errors
 
 
