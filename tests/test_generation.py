@@ -105,10 +105,24 @@ def test_prompt_must_be_text():
 @pytest.mark.parametrize("name", list(samplers()))
 def test_every_sampler_draws_a_clean_shape(name):
     """Each sampler in assets/samplers.toml, with its options, gives a picture the evaluator can read
-    (a wrong option, e.g. DDIM's pixel-space clip_sample, turns the picture into a broken blob)."""
+    at 20 steps or the sampler's stated `min_steps` (a wrong option, e.g. DDIM's pixel-space
+    clip_sample, turns the picture into a broken blob)."""
     from genlab.tiny.evaluate import read_image
 
-    out = genlab.generate("a large yellow star on a black background", seed=4, steps=20, sampler=name)
+    steps = max(20, samplers()[name].get("min_steps", 0))
+    out = genlab.generate("a large yellow star on a black background", seed=4, steps=steps, sampler=name)
     assert out.recipe.sampler == name
     reading = read_image(out.image)
     assert reading["shape"] is not None and reading["background"] is not None, reading
+
+
+def test_lms_needs_the_steps_its_entry_states():
+    """`min_steps` is measured, not decoration: LMS at 20 steps leaves the background grainy (the
+    evaluator cannot read it); at its 40, and LMS Karras at 20, the picture is clean."""
+    from genlab.tiny.evaluate import read_image
+
+    prompt = "a large yellow star on a black background"
+    assert samplers()["LMS"]["min_steps"] == 40 and "min_steps" not in samplers()["LMS Karras"]
+    assert read_image(genlab.generate(prompt, seed=4, steps=20, sampler="LMS").image)["background"] is None
+    assert read_image(genlab.generate(prompt, seed=4, steps=40, sampler="LMS").image)["background"] == "black"
+    assert read_image(genlab.generate(prompt, seed=4, steps=20, sampler="LMS Karras").image)["background"] == "black"
