@@ -7,8 +7,8 @@
   saves must exist and carry recipes;
 * the `genlab.lesson` helpers the notebooks use.
 
-New lessons are picked up automatically. A lesson that shows more than one figure can say how
-many it must produce in MIN_FIGURES.
+New lessons are picked up automatically (at least one figure each); MIN_FIGURES and MIN_SAVED hold
+what each lesson shows and saves, so a lesson that silently stops drawing fails.
 """
 
 from __future__ import annotations
@@ -30,8 +30,16 @@ from genlab.recipe import Recipe, read_recipe, save_png
 
 NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
-MIN_FIGURES = {"01_first_images": 8}  # image/png outputs the executed lesson must contain
-MIN_SAVED = {"01_first_images": 5}  # PNGs (with recipes) the lesson must save
+# image/png outputs each executed lesson shows (counted on the tiny profile) ...
+MIN_FIGURES = {
+    "00_welcome": 1, "01_first_images": 8, "02_prompt_craft": 5, "03_under_the_hood": 7, "04_editing": 6,
+    "05_brand_lora": 5, "06_video": 5, "07_production": 2, "08_responsible_use": 3, "09_capstone": 3,
+}
+# ... and the PNGs (with recipes) it saves
+MIN_SAVED = {
+    "00_welcome": 1, "01_first_images": 5, "02_prompt_craft": 11, "03_under_the_hood": 4, "04_editing": 2,
+    "05_brand_lora": 1, "07_production": 5, "08_responsible_use": 1, "09_capstone": 2,
+}
 DEFAULT_MIN_FIGURES = 1
 KERNEL_NAME = "genlab-test-python"
 
