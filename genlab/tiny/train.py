@@ -1101,6 +1101,10 @@ def main(argv: list[str] | None = None) -> int:
         run.update(image_model=str(image_dir), motion=m_info)
         summary = f"motion {m_info['steps']} steps (loss {m_info['loss']:.4f})"
 
+    # safetensors writes owner-only files (0600); the shipped models are read by other users too
+    # (the sandboxed grader's kernels run under their own user id), so make them readable.
+    for p in out.rglob("*"):
+        p.chmod(p.stat().st_mode | (0o055 if p.is_dir() else 0o044))
     wall = time.time() - _T0
     run["wall_seconds"] = round(wall, 1)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
