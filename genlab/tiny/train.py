@@ -504,6 +504,33 @@ def _device_name(device: torch.device) -> str:
     return device.type
 
 
+def _run_steps(train_step: OptimiserStep, name: str, base_lr: float, budget: Budget, ema: EMA, start: int,
+               cfg: dict, save) -> tuple[int, float | None, float]:
+    """Step until the budget ends: LR schedule, EMA, progress bar, periodic and final checkpoints
+    (``save(step)``). Returns (last step, smoothed loss, steps per second)."""
+    sm = Smoothed()
+    step, loss = start, None
+    last_ckpt = t_loop = time.time()
+    bar = _progress(cfg[f"{name}_steps"], name, initial=start)
+    while not budget.done(step):
+        loss = train_step(base_lr * budget.lr_factor(step))
+        ema.update(step)
+        step += 1
+        bar.update(1)
+        if step % 10 == 0:
+            bar.set_postfix(loss=f"{sm.add(loss.item()):.4f}")
+        if cfg["ckpt_every_s"] and time.time() - last_ckpt > cfg["ckpt_every_s"]:
+            save(step)
+            last_ckpt = time.time()
+    if sm.get() is None and loss is not None:
+        sm.add(loss.item())
+    bar.close()
+    rate = (step - start) / max(time.time() - t_loop, 1e-6)
+    if cfg["ckpt_every_s"]:
+        save(step)
+    return step, sm.get(), rate
+
+
 # ------------------------------------------------------------------------------------------
 # Stage 1: the VAE
 
@@ -696,9 +723,6 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
     noise = Noise(device)
     gen = _generator(device, seed + 3 + 1000 * start)
     budget = Budget(cfg["unet_steps"], deadline, cfg["warmup"])
-    sm = Smoothed()
-    step = start
-    last_ckpt = time.time()
     unet.train()
     te.train()
     bs = cfg["unet_batch"]
@@ -712,27 +736,13 @@ def train_unet(vae, cfg, device, seed, deadline, ckpt_dir, resume, tokenizer_dir
             pred = unet(zt, t, h).sample
         return _weighted_mse(pred, eps, w)
 
-    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
-    bar = _progress(cfg["unet_steps"], "unet", initial=start)
-    t_loop = time.time()
-    while not budget.done(step):
-        loss = train_step(cfg["unet_lr"] * budget.lr_factor(step))
-        ema.update(step)
-        step += 1
-        bar.update(1)
-        if step % 10 == 0:
-            bar.set_postfix(loss=f"{sm.add(loss.item()):.4f}")
-        if cfg["ckpt_every_s"] and time.time() - last_ckpt > cfg["ckpt_every_s"]:
-            _save_ckpt(ckpt_path, {"step": step, "unet": unet.state_dict(), "te": te.state_dict(), "opt": opt.state_dict(), "ema": ema.state_dict()})
-            last_ckpt = time.time()
-    if sm.get() is None and step > start:
-        sm.add(loss.item())
-    bar.close()
-    rate = (step - start) / max(time.time() - t_loop, 1e-6)
-    if cfg["ckpt_every_s"]:
+    def save(step: int):
         _save_ckpt(ckpt_path, {"step": step, "unet": unet.state_dict(), "te": te.state_dict(), "opt": opt.state_dict(), "ema": ema.state_dict()})
+
+    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
+    step, loss, rate = _run_steps(train_step, "unet", cfg["unet_lr"], budget, ema, start, cfg, save)
     ema.copy_to()
-    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "cached_examples": n,
+    info = {"steps": step, "stop": budget.stop_reason(step), "loss": loss, "batch": bs, "cached_examples": n,
             "steps_per_s": round(rate, 2), "step_mode": train_step.mode}
     log(f"unet: {step} steps ({info['stop']}, {rate:.1f} steps/s, {train_step.mode}), "
         f"loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
@@ -793,9 +803,6 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     noise = Noise(device)
     gen = _generator(device, seed + 5 + 1000 * start)
     budget = Budget(cfg["motion_steps"], deadline, max(1, cfg["warmup"] // 2))
-    sm = Smoothed()
-    step = start
-    last_ckpt = time.time()
     munet.train()
     bs = cfg["motion_batch"]
 
@@ -812,30 +819,16 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
             pred = munet(zt, t, h.repeat_interleave(f, 0)).sample
         return _weighted_mse(pred, eps, w)
 
-    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
-    bar = _progress(cfg["motion_steps"], "motion", initial=start)
-    t_loop = time.time()
-    while not budget.done(step):
-        loss = train_step(cfg["motion_lr"] * budget.lr_factor(step))
-        ema.update(step)
-        step += 1
-        bar.update(1)
-        if step % 10 == 0:
-            bar.set_postfix(loss=f"{sm.add(loss.item()):.4f}")
-        if cfg["ckpt_every_s"] and time.time() - last_ckpt > cfg["ckpt_every_s"]:
-            _save_ckpt(ckpt_path, {"step": step, "model": motion_state(), "opt": opt.state_dict(), "ema": ema.state_dict()})
-            last_ckpt = time.time()
-    if sm.get() is None and step > start:
-        sm.add(loss.item())
-    bar.close()
-    rate = (step - start) / max(time.time() - t_loop, 1e-6)
-    if cfg["ckpt_every_s"]:
+    def save(step: int):
         _save_ckpt(ckpt_path, {"step": step, "model": motion_state(), "opt": opt.state_dict(), "ema": ema.state_dict()})
+
+    train_step = OptimiserStep(batch_loss, params, opt, device, graph=cfg["cuda_graph"], log=log)
+    step, loss, rate = _run_steps(train_step, "motion", cfg["motion_lr"], budget, ema, start, cfg, save)
     ema.copy_to()
     adapter = arch.build_motion_adapter()
     missing = adapter.load_state_dict(motion_state(), strict=True)
     del missing
-    info = {"steps": step, "stop": budget.stop_reason(step), "loss": sm.get(), "batch": bs, "n_frames": f, "cached_clips": n,
+    info = {"steps": step, "stop": budget.stop_reason(step), "loss": loss, "batch": bs, "n_frames": f, "cached_clips": n,
             "steps_per_s": round(rate, 2), "step_mode": train_step.mode}
     log(f"motion: {step} steps ({info['stop']}, {rate:.1f} steps/s, {train_step.mode}), "
         f"loss {info['loss'] if info['loss'] is None else round(info['loss'], 4)}")
