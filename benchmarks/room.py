@@ -43,7 +43,6 @@ import contextlib
 import json
 import os
 import shutil
-import socket
 import statistics
 import sys
 import tempfile
@@ -215,30 +214,13 @@ def prepare_architecture(args) -> tuple[str, contextlib.ExitStack]:
 
 
 # ---- the benchmark ------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def launch_studio(room_values: dict | None, **launch_extra):
-    """apps/studio.py on a free local port, started as tests/app_helpers.launch_app starts it
-    (genlab.demo's load_app + launch_settings), without pytest (absent on borrowed GPU machines)."""
-    from genlab import room as genlab_room
-    from genlab.demo import launch_settings, load_app
+    """apps/studio.py on a free local port (genlab.demo.serving, as the tests start apps)."""
+    from genlab.demo import serving
 
-    genlab_room.reset()
-    if room_values:
-        genlab_room.configure(**room_values)
-    module = load_app("studio")
-    settings = launch_settings(module, port=free_port(), prevent_thread_lock=True, quiet=True, **launch_extra)
-    module.demo.launch(**settings)
-    try:
+    with serving("studio", room=room_values, **launch_extra) as module:
         yield module.demo.local_url
-    finally:
-        module.demo.close()
-        genlab_room.reset()
 
 
 def p90_of(latencies: list[float]) -> float:

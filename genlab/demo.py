@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import dataclasses
 import importlib.util
 import ipaddress
@@ -307,3 +308,35 @@ def free_port(start: int, host: str = DEFAULT_HOST, tries: int = 50) -> int:
                 continue
             return port
     raise DemoError(f"No free port between {start} and {start + tries - 1}; choose one with --port.")
+
+
+def any_free_local_port() -> int:
+    """A port on 127.0.0.1 that the system says is free right now."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(name: str, room: dict | None = None, **launch_extra):
+    """apps/NAME.py served on 127.0.0.1 at a port the system picks, for the `with` block: what
+    tests and benchmarks run (``yield``s the app module; its URL is ``module.demo.local_url``).
+
+    `room`: genlab.room settings (e.g. ``genlab.room.room_settings(batch_size=4)``), set before the
+    app is built, as ``genlab demo NAME --room`` does; reset afterwards.
+    """
+    from . import room as room_mode
+
+    port = any_free_local_port()
+    room_mode.reset()
+    if room:
+        room_mode.configure(**room)
+    module = load_app(name)
+    module.demo.launch(**launch_settings(module, port=port, prevent_thread_lock=True, quiet=True, **launch_extra))
+    try:
+        yield module
+    finally:
+        module.demo.close()
+        room_mode.reset()

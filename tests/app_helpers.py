@@ -24,7 +24,6 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -41,12 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -72,20 +65,10 @@ def launch_app(name: str, room: dict | None = None, **launch_extra):
     `room`: genlab.room settings (e.g. `genlab.room.room_settings(batch_size=4)`), set before the
     app is built, as `genlab demo NAME --room` does; reset afterwards.
     """
-    from genlab import room as genlab_room
-    from genlab.demo import launch_settings, load_app
+    from genlab.demo import serving
 
-    genlab_room.reset()
-    if room:
-        genlab_room.configure(**room)
-    module = load_app(name)
-    settings = launch_settings(module, port=free_port(), prevent_thread_lock=True, quiet=True, **launch_extra)
-    module.demo.launch(**settings)
-    try:
+    with serving(name, room=room, **launch_extra) as module:
         yield RunningApp(name=name, url=module.demo.local_url, module=module)
-    finally:
-        module.demo.close()
-        genlab_room.reset()
 
 
 def app_server(name: str, scope: str = "module", **launch_extra):

@@ -19,16 +19,11 @@ from pathlib import Path
 import pytest
 
 from genlab import paths
+from genlab.demo import any_free_local_port
 from genlab.course import nbgrader_ops
 
 ASSIGNMENT = "01_first_images"
 TOKEN = "genlab-test-token-0123456789"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _request(url: str, method: str = "GET", data: dict | None = None, timeout: float = 60):
@@ -67,7 +62,7 @@ def lab(tmp_path_factory):
         JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
         PYTHONUNBUFFERED="1",
     )
-    port = _free_port()
+    port = any_free_local_port()
     log_path = base / "lab.log"
     log = open(log_path, "w")
     cmd = [sys.executable, "-m", "genlab", "lab", "--root", str(root), "--no-browser", "--port", str(port), "--token", TOKEN]

@@ -18,7 +18,9 @@ import urllib.request
 import httpx
 import pytest
 import torch
-from app_helpers import free_port, launch_app
+from app_helpers import launch_app
+
+from genlab.demo import any_free_local_port
 from gradio_client import Client
 from gradio_client.exceptions import ValidationError
 
@@ -220,7 +222,7 @@ def test_room_command_line_options_are_checked(capsys):
 
 @pytest.mark.slow
 def test_genlab_demo_room_prints_what_to_share_and_asks_for_the_password():
-    port = free_port()
+    port = any_free_local_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "genlab", "demo", "studio", "--room", "--host", "127.0.0.1", "--port", str(port),
          "--password", PASSWORD, "--batch", "2"],
