@@ -242,21 +242,39 @@ def generate(
 
 
 def active_loras(pipe) -> dict[str, float]:
-    """LoRA adapters switched on in the pipeline, with their weights (empty when none)."""
+    """LoRA adapters switched on in the pipeline, with their weights (empty when none).
+
+    Read from the models themselves, so it is right whoever switched the adapters (genlab.lora or
+    diffusers' own `set_adapters` / `disable_lora`): the adapters diffusers lists per model
+    (`get_list_adapters()`, plus a LoRA on the VAE), then each model's LoRA layers: a model whose
+    layers are switched off counts for nothing; an active adapter's weight is its layer scaling
+    divided by the scaling at weight 1 (lora_alpha / r).
+    """
     try:
-        active = pipe.get_active_adapters() if hasattr(pipe, "get_active_adapters") else []
+        listed = dict(pipe.get_list_adapters()) if hasattr(pipe, "get_list_adapters") else {}
     except (ValueError, AttributeError):
-        return {}
-    if not active:
-        return {}
-    weights = {}
-    for name in active:
-        w = 1.0
-        for module in (getattr(pipe, "unet", None),):
-            scale = getattr(getattr(module, "peft_config", {}).get(name, None), "scale", None) if module else None
-            w = scale if isinstance(scale, (int, float)) else w
-        weights[name] = float(w)
-    return weights
+        listed = {}
+    vae = getattr(pipe, "vae", None)
+    if getattr(vae, "_hf_peft_config_loaded", False) and getattr(vae, "peft_config", None):
+        listed["vae"] = list(vae.peft_config)
+    weights: dict[str, float] = {}
+    for part, names in listed.items():
+        model = getattr(pipe, part, None)
+        if model is None or not names:
+            continue
+        for layer in model.modules():
+            if not all(hasattr(layer, a) for a in ("scaling", "active_adapters", "lora_alpha")):
+                continue  # not a LoRA layer
+            if layer.disable_adapters:
+                break  # this model's adapters are switched off
+            for name in layer.active_adapters:
+                if name in weights or name not in names or name not in layer.scaling:
+                    continue
+                r = layer.r[name]
+                unit = layer.lora_alpha[name] / (math.sqrt(r) if layer.use_rslora.get(name, False) else r)
+                weights[name] = round(float(layer.scaling[name]) / unit, 6) if unit else 0.0
+    order = [n for names in listed.values() for n in names]
+    return {n: weights[n] for n in sorted(weights, key=order.index)}
 
 
 def regenerate(source: Recipe | str | Path | Image.Image, *, device: str | None = None) -> Generation:
