@@ -65,6 +65,7 @@ with gr.Blocks(title="genlab Studio") as demo:
                     size = gr.Dropdown(list(opts.sizes), value=opts.size, label=L("studio.size"))
                     sampler = gr.Dropdown(list(opts.samplers), value=opts.sampler, label=L("studio.sampler"))
                     batch_count = gr.Slider(1, studio.MAX_BATCH_COUNT, value=1, step=1, label=L("studio.batch_count"))
+            about_settings = gr.Markdown(studio.settings_notes(opts.sampler, opts.steps), elem_classes="genlab-note")  # what the sampler and style do
             with gr.Accordion(L("studio.restore"), open=False):
                 restore = gr.File(label=L("studio.restore_drop"), file_types=[".png"], height=110, elem_id="restore")
 
@@ -106,6 +107,9 @@ with gr.Blocks(title="genlab Studio") as demo:
         [grid_btn.click], studio.xy_grid,
         [prompt, negative_prompt, seed, steps, guidance, size, sampler, style, x_axis, x_values, y_axis, y_values, history], "xy_grid",
     )
+
+    gr.on([sampler.change, steps.change, style.change, demo.load], studio.settings_notes_for, [sampler, steps, style],
+          about_settings, api_visibility="private", queue=False, show_progress="hidden")
 
     random_btn.click(lambda: studio.RANDOM_SEED, None, seed, api_visibility="private")
     reuse_btn.click(lambda used: used if used is not None else studio.RANDOM_SEED, seed_used, seed, api_visibility="private")

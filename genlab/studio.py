@@ -146,11 +146,15 @@ def styles_for(profile: Profile) -> list[str]:
     return [name for name, s in all_styles().items() if s.get("world", "real") in (world, "any")]
 
 
+def _in(lang: str, text) -> str:
+    """A data text given per language ({"en": ..., "es": ...}) in `lang` (English when missing)."""
+    return text.get(lang) or text.get("en", "") if isinstance(text, dict) else str(text or "")
+
+
 def style_label(name: str, lang: str = "en") -> str:
     if name == NO_STYLE:
         return t("studio.style_none", lang)
-    label = all_styles()[name].get("label", name)
-    return label.get(lang, label.get("en", name)) if isinstance(label, dict) else str(label)
+    return _in(lang, all_styles()[name].get("label")) or name
 
 
 def style_choices(profile: str | None = None, lang: str = "en") -> list[tuple[str, str]]:
@@ -165,6 +169,30 @@ def style_menu(profile: str | None = None) -> list[tuple]:
     for name in options(profile).styles:
         menu.append((L(add_texts(f"style.{name}", all_styles()[name].get("label", name))), name))
     return menu
+
+
+def settings_notes(sampler=None, steps=None, style=None, lang: str = "en") -> str:
+    """What the chosen sampler and style preset do, in plain words (Markdown, under the controls),
+    and a warning when the sampler needs more steps than chosen (assets/samplers.toml `min_steps`)."""
+    spec = samplers().get(str(sampler)) if sampler else None
+    lines = []
+    if spec is not None:
+        lines.append(f"**{sampler}**: {_in(lang, spec.get('about'))}")
+        need = spec.get("min_steps")
+        try:
+            few = need is not None and steps not in (None, "") and int(float(steps)) < need
+        except (TypeError, ValueError):
+            few = False  # a bad value is explained when the picture is asked for
+        if few:
+            lines.append("⚠️ " + t("notes.sampler_few_steps", lang, sampler=sampler, steps=int(float(steps)), need=need))
+    if style not in (None, "", NO_STYLE) and style in all_styles():
+        lines.append(f"**{style_label(style, lang)}**: {_in(lang, all_styles()[style].get('about'))}")
+    return "\n\n".join(lines)
+
+
+def settings_notes_for(sampler, steps, style, request: gr.Request = None) -> str:
+    """`settings_notes` in the language of the person's browser (an app event handler)."""
+    return settings_notes(sampler, steps, style, language_of(request))
 
 
 def axis_menu(with_none: bool = False) -> list[tuple]:

@@ -257,6 +257,23 @@ def test_every_text_exists_in_both_languages_with_the_same_placeholders():
         assert set(re.findall(r"{(\w+)}", en[key])) == set(re.findall(r"{(\w+)}", es[key])), key
     for name, spec in st.all_styles().items():
         assert {"en", "es"} <= set(spec["label"]) and {"en", "es"} <= set(spec["about"]), name
+    for name, spec in st.samplers().items():
+        assert {"en", "es"} <= set(spec["about"]), name
+
+
+def test_settings_notes_explain_the_sampler_and_warn_below_its_min_steps():
+    """The Studio shows what the chosen sampler and style do, and warns (in the person's language)
+    when the sampler needs more steps than chosen: LMS is grainy below 40 on the tiny model."""
+    assert st.settings_notes("DPM++ 2M", 20) == "**DPM++ 2M**: Fast and sharp in 20-25 steps. A good default."
+    assert "⚠️" not in st.settings_notes("LMS", 40) and "⚠️" not in st.settings_notes("LMS Karras", 20)
+    warned = st.settings_notes("LMS", 20)
+    assert "⚠️ LMS needs about 40 steps for a clean picture; at 20 it may stay grainy." in warned
+    assert "necesita unos 40 pasos" in st.settings_notes("LMS", "25", lang="es")
+    assert "Rápido y nítido" in st.settings_notes("DPM++ 2M", 20, lang="es")
+    styled = st.settings_notes("Euler", 20, "flat brand", lang="es")
+    assert "**Euler**" in styled and "**Marca plana**: Color plano y sólido" in styled
+    assert st.settings_notes("Euler", "many", st.NO_STYLE).startswith("**Euler**")  # bad steps: no crash, no warning
+    assert st.settings_notes(None, None) == "" and st.settings_notes("nope", 3) == ""
 
 
 def test_language_comes_from_accept_language():

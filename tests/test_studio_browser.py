@@ -85,6 +85,20 @@ def test_type_prompt_generate_and_see_the_picture(studio, page, tmp_path):
     page.screenshot(path=str(screenshot_path(tmp_path, "studio-img2img.png")), full_page=True)
 
 
+def test_the_sampler_note_says_what_it_does_and_warns_below_its_steps(studio, page, tmp_path):
+    page.goto(studio.url)
+    page.get_by_text("Fast and sharp in 20-25 steps").wait_for(state="visible", timeout=30_000)  # the default, DPM++ 2M
+    sampler = page.get_by_label("Sampler", exact=True)
+    sampler.click()
+    page.get_by_role("option", name="LMS", exact=True).click()
+    warning = page.get_by_text("LMS needs about 40 steps for a clean picture; at 20 it may stay grainy")
+    warning.wait_for(state="visible", timeout=30_000)
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-sampler-note.png")), full_page=True)
+    set_steps(page, 40)
+    warning.wait_for(state="detached", timeout=30_000)
+    assert page.get_by_text("Linear multistep").is_visible()
+
+
 def test_xy_grid_in_the_browser(studio, page, tmp_path):
     page.goto(studio.url)
     page.get_by_label("Prompt", exact=True).fill("a yellow star on a black background")
@@ -109,6 +123,7 @@ def test_spanish_browser_sees_spanish_labels_and_messages(studio, page_es, tmp_p
     assert page_es.get_by_role("button", name="Generate", exact=True).count() == 0
     page_es.get_by_role("button", name="Generar", exact=True).click()
     page_es.get_by_text("Primero escribe un prompt").first.wait_for(state="visible", timeout=30_000)
+    page_es.get_by_text("Rápido y nítido en 20-25 pasos").wait_for(state="visible", timeout=30_000)  # the sampler note
     page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")), full_page=True)
 
 
