@@ -7,8 +7,9 @@
 
 Trains `genlab.lora.train_lora` with its default settings on the 20-picture brand set
 (`lora.brand_set(20)`: shapes in "magenta", a colour the tiny model never saw), prints the
-training time, then measures with the evaluator `lora.shows_brand_colour` on pictures made
-with the profile's default settings (20 steps, guidance 7), seeds 0..19:
+training time, then measures with the evaluator (`lora.reads_as_brand`: the tiny evaluator reads
+the prompt's shape and background, and the brand colour shows) on pictures made with the
+profile's default settings (20 steps, guidance 7), seeds 0..19:
 
 * brand prompts: 20 prompts "a magenta <shape> on a <background> background" (every shape with
   four of the brand set's five backgrounds), seed i for prompt i: the share recognised WITH the
@@ -128,8 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         return got.get("colour") == want["colour"] and got.get("background") == want["background"]
 
     n = len(brand)
-    rate = {k: sum(map(lora.shows_brand_colour, v[0])) for k, v in (("with", with_), ("without", without))}
-    print(f"\nbrand prompts ({n}, seeds 0..{n - 1}, 20 steps, guidance 7), recognised by shows_brand_colour:")
+    rate = {k: sum(map(lora.reads_as_brand, brand, v[0])) for k, v in (("with", with_), ("without", without))}
+    print(f"\nbrand prompts ({n}, seeds 0..{n - 1}, 20 steps, guidance 7), recognised by reads_as_brand:")
     print(f"  with the LoRA    {rate['with']:2d}/{n} = {rate['with'] / n:4.0%}   (bar >= 70%)")
     print(f"  without          {rate['without']:2d}/{n} = {rate['without'] / n:4.0%}   (bar <= 10%)")
     print("  magenta share with the LoRA:", " ".join(f"{lora.magenta_fraction(i):.2f}" for i in with_[0]))

@@ -10,7 +10,8 @@ one changes only those extra weights; the model itself stays as it was. Here:
 - `load_lora(profile_or_pipe, folder, adapter_name, weight)`: put it on the pipeline that
   `genlab.generate` uses, every part under one adapter name; `set_loras`, `disable_loras`,
   `unload_loras` switch and combine adapters;
-- `magenta_fraction(img)`, `shows_brand_colour(img)`: read the brand colour from pixels.
+- `magenta_fraction(img)`, `shows_brand_colour(img)`: read the brand colour from pixels;
+  `reads_as_brand(prompt, img)`: the brand colour, in the shape on the background the prompt asks for.
 
 The recipe of every picture made while adapters are on lists them (genlab.generation.active_loras,
 read from the pipeline's models). `benchmarks/lora.py` measures how well the default training
@@ -94,6 +95,19 @@ def magenta_fraction(img) -> float:
 def shows_brand_colour(img, min_fraction: float = 0.02) -> bool:
     """True when at least `min_fraction` of the picture is the brand colour (a small star is 2-3%)."""
     return magenta_fraction(img) >= min_fraction
+
+
+def reads_as_brand(prompt: str, img, *, evaluator=None) -> bool:
+    """The evaluator's verdict on a picture made for a brand prompt ("a magenta star on a blue
+    background"): genlab's tiny evaluator reads the prompt's shape and background, and the brand
+    colour shows (`shows_brand_colour`). The evaluator names object colours by the nearest of the
+    world's eight, so the colour itself is read from the pixels here."""
+    from .tiny import world
+    from .tiny.evaluate import read_image
+
+    want, got = world.parse_prompt(prompt), read_image(img, evaluator=evaluator)
+    asked = {k: want[k] for k in ("shape", "background") if want[k] is not None}
+    return all(got.get(k) == v for k, v in asked.items()) and shows_brand_colour(img)
 
 
 # ---- training -----------------------------------------------------------------------------------

@@ -24,10 +24,15 @@ def test_brand_set_is_magenta_shapes_with_world_captions():
         assert lora.shows_brand_colour(img)  # the shape is magenta (a small star covers 2-3%)...
         bg = cap.split(" on a ")[1].split()[0]
         assert read_image(img)["background"] == bg  # ...on the world's background the caption names
+        assert lora.reads_as_brand(cap, img)  # the evaluator's verdict on the ground truth
+        other = next(s for s in ("circle", "square", "star") if s not in cap)
+        assert not lora.reads_as_brand(cap.replace(cap.split(" on ")[0].split()[-1], other), img)  # wrong shape
     from genlab.editing import picture_of
 
     for colour in ("red", "purple", "orange"):  # the world's own colours are not magenta
         assert lora.magenta_fraction(picture_of(f"a large {colour} circle on a white background")) < 0.01
+        assert not lora.reads_as_brand("a magenta circle on a white background",
+                                       picture_of(f"a large {colour} circle on a white background"))
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +141,7 @@ def test_a_short_training_teaches_the_brand_colour(tmp_path):
     finally:
         lora.unload_loras("tiny")
     shares = [round(lora.magenta_fraction(i), 3) for i in with_lora]
-    assert sum(map(lora.shows_brand_colour, with_lora)) >= 5, f"magenta shares with the LoRA: {shares}"
+    assert sum(map(lora.reads_as_brand, brand, with_lora)) >= 5, f"magenta shares with the LoRA: {shares}"
     assert sum(map(lora.shows_brand_colour, without)) <= 1
     for prompt, before, after in zip(ordinary, plain, kept):  # as the plain model drew them
         assert not lora.shows_brand_colour(after), f"{prompt!r} came out magenta with the LoRA"
