@@ -155,6 +155,19 @@ def _world_pictures(n: int, seed: int):
     return [p[0] for p in pairs], [p[1] for p in pairs]
 
 
+def _draw(gen, n_concept: int, concept: tuple, n_known: int = 0, known: tuple | None = None) -> list:
+    """One training batch: `n_concept` random rows of the concept tensors (latent mean, std, and
+    captions or pixels, indexed alike), then `n_known` random rows of the known pictures' tensors."""
+    import torch
+
+    i = torch.randint(0, concept[0].shape[0], (n_concept,), generator=gen)
+    rows = [c[i] for c in concept]
+    if n_known:
+        j = torch.randint(0, known[0].shape[0], (n_known,), generator=gen)
+        rows = [torch.cat([r, k[j]]) for r, k in zip(rows, known)]
+    return rows
+
+
 def _add_lora(model, config) -> None:
     """`model.add_adapter(config)`: diffusers' and transformers' PEFT integration. transformers refuses
     when the installed peft is older than the one it asks for; then peft injects the same layers."""
@@ -256,11 +269,7 @@ def train_lora(concept_images, captions, *, profile: str = "tiny", rank: int = 8
     te.train()
     losses = []
     for step in range(steps):
-        i = torch.randint(0, n, (batch_size - n_known,), generator=gen)
-        zm, zs, bids = mean[i], std[i], ids[i]
-        if n_known:
-            j = torch.randint(0, kmean.shape[0], (n_known,), generator=gen)
-            zm, zs, bids = torch.cat([zm, kmean[j]]), torch.cat([zs, kstd[j]]), torch.cat([bids, kids[j]])
+        zm, zs, bids = _draw(gen, batch_size - n_known, (mean, std, ids), n_known, (kmean, kstd, kids) if n_known else None)
         z = (zm + zs * torch.randn(zm.shape, generator=gen)) * sf
         dropped = torch.rand(z.shape[0], generator=gen) < CAPTION_DROPOUT
         bids = torch.where(dropped[:, None], empty, bids)
@@ -287,11 +296,7 @@ def train_lora(concept_images, captions, *, profile: str = "tiny", rank: int = 8
         dopt = torch.optim.AdamW([p for p in vae.parameters() if p.requires_grad], lr=lr, weight_decay=0.0)
         d_known = DECODER_PRESERVE if preserve else 0
         for step in range(decoder_steps):
-            i = torch.randint(0, n, (DECODER_BATCH - d_known,), generator=gen)
-            zm, zs, target = mean[i], std[i], x[i]
-            if d_known:
-                j = torch.randint(0, kmean.shape[0], (d_known,), generator=gen)
-                zm, zs, target = torch.cat([zm, kmean[j]]), torch.cat([zs, kstd[j]]), torch.cat([target, kx[j]])
+            zm, zs, target = _draw(gen, DECODER_BATCH - d_known, (mean, std, x), d_known, (kmean, kstd, kx) if d_known else None)
             dloss = (vae.decode(zm + zs * torch.randn(zm.shape, generator=gen)).sample - target).abs().mean()
             dopt.zero_grad(set_to_none=True)
             dloss.backward()
