@@ -46,28 +46,14 @@ if [ ! -f benchmarks/room.py ]; then
 fi
 
 # 1. the wheels this machine lacks ------------------------------------------------------------
-missing=()
-for dist in gradio gradio_client hf_gradio diffusers importlib_metadata zipp lazy_importer fastapi starlette \
-            pydantic pydantic_core typing_inspection annotated_types opentelemetry_api uvicorn orjson \
-            python_multipart groovy safehttpx semantic_version pydub brotli tomlkit pytz; do
-  compgen -G "$WHEELS/${dist}-*.whl" > /dev/null || missing+=("$dist")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  say "MISSING WHEELS in $WHEELS: ${missing[*]}"
-  say "make them on the dev machine with '.venv/bin/python scripts/gpu_wheels.py' and carry .whl (carry: [\".whl\"])"
-  exit 3
-fi
-say "installing $(ls "$WHEELS"/*.whl | wc -l) wheels ($(du -sh "$WHEELS" | cut -f1)) into $SITE"
-if [ -z "${UNZIP_WHEELS:-}" ] && "$PYTHON" -m pip --version > /dev/null 2>&1; then
-  if ! "$PYTHON" -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target "$SITE" "$WHEELS"/*.whl \
-       2> "$OUT/pip.err"; then
-    tail -20 "$OUT/pip.err"; say "pip install failed (full output: $OUT/pip.err)"; exit 4
-  fi
-else  # no pip here: a wheel is a zip of what goes into site-packages
-  say "no pip for $PYTHON (or UNZIP_WHEELS set): unpacking the wheels instead"
-  "$PYTHON" -c 'import sys, zipfile; [zipfile.ZipFile(w).extractall(sys.argv[1]) for w in sys.argv[2:]]' "$SITE" "$WHEELS"/*.whl || exit 4
-fi
-export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"
+source scripts/gpu_install_wheels.sh
+install_wheels gradio gradio_client hf_gradio diffusers importlib_metadata zipp lazy_importer fastapi starlette \
+               pydantic pydantic_core typing_inspection annotated_types opentelemetry_api uvicorn orjson \
+               python_multipart groovy safehttpx semantic_version pydub brotli tomlkit pytz \
+               annotated_doc anyio click shellingham typing_extensions 2>&1 | tee -a "$OUT/env.txt"
+rc=${PIPESTATUS[0]}
+[ "$rc" -ne 0 ] && exit "$rc"
+export PYTHONPATH="$SITE:$PWD${PYTHONPATH:+:$PYTHONPATH}"  # (install_wheels ran in a pipe: set it here)
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 GRADIO_ANALYTICS_ENABLED=False PYTHONUNBUFFERED=1
 
 # 2. what this machine is -----------------------------------------------------------------------

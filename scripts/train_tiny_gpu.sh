@@ -2,8 +2,9 @@
 # Train the tiny shapes-world models genlab ships, on one NVIDIA GPU. Sized for one H200 from
 # CPU measurements (not yet timed on the GPU itself: read the timings in train.log).
 #
-# Run from the repository root, with diffusers importable (e.g. after
-# `python3 -m pip install --no-deps .whl/*.whl`) and OUT set to the folder that comes back:
+# Run from the repository root with OUT set to the folder that comes back. Where diffusers is not
+# installed, it comes from .whl/ (scripts/gpu_install_wheels.sh; wheels made by
+# `.venv/bin/python scripts/gpu_wheels.py`, carried with the device tool's carry [".whl"]):
 #
 #     OUT=/path/to/out bash scripts/train_tiny_gpu.sh
 #
@@ -32,6 +33,10 @@ mkdir -p "$OUT"
 LOG="$OUT/train.log"
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false PYTHONUNBUFFERED=1
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+if ! "$PY" -c "import diffusers" 2> /dev/null; then  # a bare GPU machine: diffusers travels as a wheel
+  source scripts/gpu_install_wheels.sh
+  PYTHON="$PY" install_wheels diffusers importlib_metadata zipp
+fi
 
 # Run genlab.tiny.train without importing genlab/__init__.py or genlab/tiny/__init__.py.
 BOOT="$(mktemp -d)/tiny_train.py"
