@@ -181,7 +181,7 @@ def settings_notes(sampler=None, steps=None, style=None, lang: str = "en") -> st
         need = spec.get("min_steps")
         try:
             few = need is not None and steps not in (None, "") and int(float(steps)) < need
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             few = False  # a bad value is explained when the picture is asked for
         if few:
             lines.append("⚠️ " + t("notes.sampler_few_steps", lang, sampler=sampler, steps=int(float(steps)), need=need))
