@@ -1,101 +1,36 @@
-"""Exercise 05 (brand LoRA) through the real nbgrader CLI: solution → full marks, untouched → zero,
-two typical mistakes and always-equal objects lose exactly their points."""
+"""Exercise 05 (brand LoRA) through the real nbgrader CLI: the solution earns every point, the
+untouched release none, and each typical mistake or cheat (tests/fixtures/exercises/05/*.py, the
+source of one answer cell each) loses exactly the points of its task."""
 
 from __future__ import annotations
 
 import pytest
 
-from nbgrader_helpers import CourseCopy, grade_cells, with_cell_sources
+from nbgrader_helpers import ExerciseSpec
 
-pytestmark = pytest.mark.slow
+# learner -> ({answer cell: tests/fixtures/exercises/05/<file>.py}, the test cells that must score 0)
+WRONG = {
+    # task 3 reads the saved file, whatever the weight: it keeps its points
+    "full_weight": ({"task1_answer": "full_weight"}, ["task1_check"]),
+    "weight_not_set": ({"task2_answer": "weight_not_set"}, ["task2_check"]),
+    "always_equal": ({"task2_answer": "always_equal"}, ["task2_check"]),
+}
 
-ASSIGNMENT = "05_brand_lora"
-TESTS = {"task1_check": 3.0, "task2_check": 3.0, "task3_check": 2.0}
-MANUAL = {"reflection": 2.0}
-
-# Typical mistake 1: the LoRA loaded at full weight (the default 1.0) instead of 0.8.
-FULL_WEIGHT = """
-lora.load_lora("tiny", LORA, adapter_name="brand")
-branded = genlab.generate(BRAND, seed=4)
-branded.save(OUT / "brand.png")
-"""
-# Typical mistake 2: "zero" made with the LoRA still at 0.8 (the weight never set to 0).
-WEIGHT_NOT_SET = """
-zero = genlab.generate(BRAND, seed=4).image
-lora.disable_loras("tiny")
-off = genlab.generate(BRAND, seed=4).image
-"""
-# Cheat: pictures that claim to equal anything.
-ALWAYS_EQUAL = """
-import numpy as np
-from PIL import Image
-
-class AlwaysEqual(Image.Image):
-    def __eq__(self, other):
-        return True
-    def __array__(self, dtype=None, copy=None):
-        return np.zeros((128, 128, 3), np.uint8)
-
-zero = off = AlwaysEqual()
-"""
+EXERCISE = ExerciseSpec(
+    "05_brand_lora",
+    tests={"task1_check": 3.0, "task2_check": 3.0, "task3_check": 2.0},
+    manual={"reflection": 2.0},
+    answers=("task1_answer", "task2_answer", "task3_answer"),
+    locked=("intro", "instructor_note", "setup", "reflection_question", "key_points", "cleanup"),
+    release_hides=("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", 'adapter_name="brand", weight=0.8)'),
+    wrong=WRONG,
+    strict=True,
+)
+# fixtures course, scores; tests of the metadata, the release, the solution and the untouched release
+EXERCISE.define_tests(globals())
 
 
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return CourseCopy(tmp_path_factory.mktemp("course"), [ASSIGNMENT])
-
-
-@pytest.fixture(scope="module")
-def scores(course):
-    return course.round_trip(
-        ASSIGNMENT,
-        {
-            "full_weight": lambda source, _: with_cell_sources(source, {"task1_answer": FULL_WEIGHT}),
-            "weight_not_set": lambda source, _: with_cell_sources(source, {"task2_answer": WEIGHT_NOT_SET}),
-            "always_equal": lambda source, _: with_cell_sources(source, {"task2_answer": ALWAYS_EQUAL}),
-        },
-    )
-
-
-def _explain(course, student):
-    return f"cells that raised errors for {student}: {course.failed_cells(ASSIGNMENT, student)}"
-
-
-def test_source_notebook_metadata_is_complete(course):
-    cells = grade_cells(course.source_notebook(ASSIGNMENT))
-    for grade_id, points in TESTS.items():
-        meta = cells[grade_id]
-        assert meta["grade"] is True and meta["locked"] is True and meta["points"] == points
-        assert "### BEGIN HIDDEN TESTS" in meta["source"] and "assert " in meta["source"].split("### BEGIN HIDDEN TESTS")[0]
-    assert cells["reflection"]["cell_type"] == "markdown" and cells["reflection"]["points"] == MANUAL["reflection"]
-    assert cells["reflection_question"]["locked"] is True
-
-
-def test_release_hides_solutions_and_hidden_tests(course, scores):
-    text = "\n".join(cell.source for cell in course.release_notebook(ASSIGNMENT).cells)
-    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", 'adapter_name="brand", weight=0.8)'):
-        assert secret not in text
-
-
-def test_solution_earns_every_autograded_point(course, scores):
-    assert scores["solution"].cells == {**TESTS, "reflection": None}, _explain(course, "solution")
-
-
-def test_untouched_release_earns_nothing(course, scores):
-    assert scores["untouched"].cells == {**{k: 0.0 for k in TESTS}, "reflection": 0.0}
-
-
-def test_full_weight_loses_task_1(course, scores):
-    # task 3 reads the saved file, whatever the weight: it keeps its points.
-    assert scores["full_weight"].cells == {**TESTS, "task1_check": 0.0, "reflection": None}, _explain(
-        course, "full_weight")
-
-
-def test_weight_not_set_loses_task_2(course, scores):
-    assert scores["weight_not_set"].cells == {**TESTS, "task2_check": 0.0, "reflection": None}, _explain(
-        course, "weight_not_set")
-
-
-def test_always_equal_earns_nothing(course, scores):
-    assert scores["always_equal"].cells == {**TESTS, "task2_check": 0.0, "reflection": None}, _explain(
-        course, "always_equal")
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", list(WRONG))
+def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
+    EXERCISE.assert_loses_exactly(course, scores, learner)
