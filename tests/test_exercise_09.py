@@ -10,89 +10,46 @@ nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from nbgrader_helpers import CourseCopy, grade_cells, with_cell_sources
+from nbgrader_helpers import ExerciseSpec, grade_cells
 
-pytestmark = pytest.mark.slow
+# learner -> ({answer cell: tests/fixtures/exercises/09/<file>.py}, the test cells that must score 0)
+WRONG = {
+    "no_watermark": ({"task1_answer": "no_watermark"}, ["task1_check"]),
+    # two wrong answers in one run (each run makes pictures: keep the test short)
+    "wrong_frames_always_equal": (
+        {"task2_answer": "wrong_frames", "task3_answer": "always_equal"}, ["task2_check", "task3_check"]),
+}
 
-FIXTURES = Path(__file__).parent / "fixtures" / "exercises" / "09"
-ASSIGNMENT = "09_capstone"
-TESTS = {"task1_check": 2.0, "task2_check": 2.0, "task3_check": 2.0}
-MANUAL = {"pitch": 6.0, "review": 4.0}
-
-
-def _fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
-
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    return CourseCopy(tmp_path_factory.mktemp("course09"), [ASSIGNMENT])
-
-
-@pytest.fixture(scope="module")
-def scores(course):
-    def edit(**answers):
-        return lambda source, _: with_cell_sources(source, {k: _fixture(v) for k, v in answers.items()})
-
-    return course.round_trip(
-        ASSIGNMENT,
-        {
-            "no_watermark": edit(task1_answer="no_watermark.py"),
-            # two wrong answers in one run (each run makes pictures: keep the test short)
-            "wrong_frames_always_equal": edit(task2_answer="wrong_frames.py", task3_answer="always_equal.py"),
-        },
-    )
+EXERCISE = ExerciseSpec(
+    "09_capstone",
+    tests={"task1_check": 2.0, "task2_check": 2.0, "task3_check": 2.0},
+    manual={"pitch": 6.0, "review": 4.0},
+    answers=("task1_answer", "task2_answer", "task3_answer"),
+    locked=("intro", "instructor_note", "brief", "setup", "sheet", "pitch_question", "review_question", "key_points"),
+    release_hides=("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", "seed=12"),
+    wrong=WRONG,
+    strict=True,
+)
+# fixtures course, scores; tests of the metadata, the release, the solution and the untouched release
+EXERCISE.define_tests(globals())
 
 
-def _explain(course, student):
-    return f"cells that raised errors for {student}: {course.failed_cells(ASSIGNMENT, student)}"
+@pytest.mark.slow
+@pytest.mark.parametrize("learner", list(WRONG))
+def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
+    EXERCISE.assert_loses_exactly(course, scores, learner)
 
 
-def test_source_notebook_metadata_is_complete(course):
-    nb = course.source_notebook(ASSIGNMENT)
+@pytest.mark.slow
+def test_a_trainer_grades_most_of_it_with_the_rubrics_shown(course, scores):
+    nb = course.source_notebook(EXERCISE.assignment)
     cells = grade_cells(nb)
-    for grade_id, points in TESTS.items():
-        meta = cells[grade_id]
-        assert meta["grade"] is True and meta["locked"] is True and meta["points"] == points
-        assert "### BEGIN HIDDEN TESTS" in meta["source"] and "assert " in meta["source"].split("### BEGIN HIDDEN TESTS")[0]
-    for grade_id, points in MANUAL.items():
-        assert cells[grade_id]["cell_type"] == "markdown" and cells[grade_id]["points"] == points
-        question = cells[f"{grade_id}_question"]
-        assert question["locked"] is True and "Rubric" in question["source"]
-    assert sum(MANUAL.values()) > sum(TESTS.values())  # mostly graded by a trainer
-    assert nb.metadata["genlab"]["lesson"] == ASSIGNMENT
-
-
-def test_release_hides_solutions(course, scores):
-    release = course.release_notebook(ASSIGNMENT)
-    text = "\n".join(c.source for c in release.cells)
-    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", "seed=12"):
-        assert secret not in text
-    assert "Rubric for the pitch" in text and "Rubric for the ethics review" in text
-
-
-def test_solution_earns_every_autograded_point(course, scores):
-    s = scores["solution"]
-    assert s.cells == {**TESTS, "pitch": None, "review": None}, _explain(course, "solution")
-    assert s.manual_max == sum(MANUAL.values())
-
-
-def test_untouched_release_earns_nothing(course, scores):
-    s = scores["untouched"]
-    assert s.cells == {**{k: 0.0 for k in TESTS}, "pitch": 0.0, "review": 0.0}
-
-
-def test_stills_without_watermark_lose_task_1(course, scores):
-    s = scores["no_watermark"]
-    assert s.cells == {**TESTS, "task1_check": 0.0, "pitch": None, "review": None}, _explain(course, "no_watermark")
-
-
-def test_wrong_frame_count_and_always_equal_checklist_lose_tasks_2_and_3(course, scores):
-    s = scores["wrong_frames_always_equal"]
-    assert s.cells == {**TESTS, "task2_check": 0.0, "task3_check": 0.0, "pitch": None, "review": None}, _explain(
-        course, "wrong_frames_always_equal"
-    )
+    for grade_id in EXERCISE.manual:
+        assert "Rubric" in cells[f"{grade_id}_question"]["source"]
+    assert sum(EXERCISE.manual.values()) > sum(EXERCISE.tests.values())
+    assert nb.metadata["genlab"]["lesson"] == EXERCISE.assignment
+    assert scores["solution"].manual_max == sum(EXERCISE.manual.values())
+    release = "\n".join(c.source for c in course.release_notebook(EXERCISE.assignment).cells)
+    assert "Rubric for the pitch" in release and "Rubric for the ethics review" in release
