@@ -378,6 +378,7 @@ class ExerciseSpec:
         test_release_hides_solutions_and_hidden_tests   assert_release_hides_solutions
         test_solution_earns_every_autograded_point      assert_solution_earns_every_point
         test_untouched_release_earns_nothing            assert_untouched_earns_nothing
+        test_wrong_answers_lose_exactly_their_points    assert_loses_exactly, one test per learner in `wrong`
 
         pytest collects the tests as the module's own (node ids tests/test_exercise_NN.py::test_...),
         each marked slow. A name the module already defines is an error, not overwritten.
@@ -408,6 +409,11 @@ class ExerciseSpec:
         def test_untouched_release_earns_nothing(course, scores):
             self.assert_untouched_earns_nothing(scores)
 
+        @pytest.mark.slow
+        @pytest.mark.parametrize("learner", list(self.wrong))
+        def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
+            self.assert_loses_exactly(course, scores, learner)
+
         members = {
             "course": course,
             "scores": scores,
@@ -416,6 +422,8 @@ class ExerciseSpec:
             "test_solution_earns_every_autograded_point": test_solution_earns_every_autograded_point,
             "test_untouched_release_earns_nothing": test_untouched_release_earns_nothing,
         }
+        if self.wrong:
+            members["test_wrong_answers_lose_exactly_their_points"] = test_wrong_answers_lose_exactly_their_points
         taken = sorted(set(members) & set(namespace))
         if taken:
             raise ValueError(f"{namespace.get('__name__')} already defines {taken}.")

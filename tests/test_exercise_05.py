@@ -4,8 +4,6 @@ source of one answer cell each) loses exactly the points of its task."""
 
 from __future__ import annotations
 
-import pytest
-
 from nbgrader_helpers import ExerciseSpec
 
 # learner -> ({answer cell: tests/fixtures/exercises/05/<file>.py}, the test cells that must score 0)
@@ -26,11 +24,6 @@ EXERCISE = ExerciseSpec(
     wrong=WRONG,
     strict=True,
 )
-# fixtures course, scores; tests of the metadata, the release, the solution and the untouched release
+# fixtures course, scores; tests of the metadata, the release, the solution, the untouched release and
+# each wrong answer
 EXERCISE.define_tests(globals())
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("learner", list(WRONG))
-def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
-    EXERCISE.assert_loses_exactly(course, scores, learner)

@@ -37,17 +37,6 @@ EXERCISE = ExerciseSpec(
     wrong=WRONG,
     strict=True,
 )
-# fixtures course, scores; tests of the metadata, the release, the solution and the untouched release
+# fixtures course, scores; tests of the metadata, the release, the solution, the untouched release and
+# each wrong answer
 EXERCISE.define_tests(globals())
-
-# the typical mistakes; always_equal, the cheat, has a test of its own
-TYPICAL = [(student, lost) for student, (_, lost) in WRONG.items() if student != "always_equal"]
-
-
-@pytest.mark.parametrize("student, loses", TYPICAL)
-def test_typical_wrong_answers_lose_exactly_their_task(course, scores, student, loses):
-    EXERCISE.assert_loses_exactly(course, scores, student, loses)
-
-
-def test_always_equal_objects_earn_nothing(course, scores):
-    EXERCISE.assert_loses_exactly(course, scores, "always_equal")

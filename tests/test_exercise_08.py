@@ -17,11 +17,8 @@ from PIL import Image
 
 from genlab import responsible
 from genlab.tiny import world
+from nbgrader_helpers import ExerciseSpec, grade_cells
 
-FIXTURES = Path(__file__).parent / "fixtures" / "exercises" / "08"
-ASSIGNMENT = "08_responsible_use"
-TESTS = {"task1_check": 2.0, "task2_check": 3.0, "task3_check": 3.0}
-MANUAL = {"review": 2.0}
 
 
 # ---- fast: genlab.responsible ------------------------------------------------------------------
@@ -105,92 +102,39 @@ def test_unmarked_pictures_stay_below_the_threshold():
 
 
 # ---- slow: the nbgrader round trip -------------------------------------------------------------
-def _fixture(name: str) -> str:
-    return (FIXTURES / name).read_text()
+# learner -> ({answer cell: tests/fixtures/exercises/08/<file>.py}, the test cells that must score 0)
+WRONG = {
+    "wrong_licence": ({"task1_answer": "wrong_licence"}, ["task1_check"]),
+    "shares_with_none": ({"task2_answer": "shares_with_none"}, ["task2_check"]),
+    "saved_original": ({"task3_answer": "saved_original"}, ["task3_check"]),
+    "always_equal": (
+        {"task1_answer": "always_equal", "task2_answer": "always_equal", "task3_answer": "always_equal"},
+        ["task1_check", "task2_check", "task3_check"],
+    ),
+}
 
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    from nbgrader_helpers import CourseCopy
-
-    return CourseCopy(tmp_path_factory.mktemp("course08"), [ASSIGNMENT])
-
-
-@pytest.fixture(scope="module")
-def scores(course):
-    from nbgrader_helpers import with_cell_sources
-
-    def edit(**answers):
-        return lambda source, _: with_cell_sources(source, {k: _fixture(v) for k, v in answers.items()})
-
-    return course.round_trip(
-        ASSIGNMENT,
-        {
-            "wrong_licence": edit(task1_answer="wrong_licence.py"),
-            "shares_with_none": edit(task2_answer="shares_with_none.py"),
-            "saved_original": edit(task3_answer="saved_original.py"),
-            "always_equal": edit(task1_answer="always_equal.py", task2_answer="always_equal.py", task3_answer="always_equal.py"),
-        },
-    )
-
-
-def _explain(course, student):
-    return f"cells that raised errors for {student}: {course.failed_cells(ASSIGNMENT, student)}"
-
-
-@pytest.mark.slow
-def test_source_notebook_metadata_is_complete(course):
-    from nbgrader_helpers import grade_cells
-
-    cells = grade_cells(course.source_notebook(ASSIGNMENT))
-    for grade_id, points in TESTS.items():
-        meta = cells[grade_id]
-        assert meta["grade"] is True and meta["locked"] is True and meta["points"] == points
-        assert "### BEGIN HIDDEN TESTS" in meta["source"] and "assert " in meta["source"].split("### BEGIN HIDDEN TESTS")[0]
-    for grade_id in ("task1_answer", "task2_answer", "task3_answer"):
-        assert cells[grade_id]["solution"] is True and "### BEGIN SOLUTION" in cells[grade_id]["source"]
-    assert cells["review"]["cell_type"] == "markdown" and cells["review"]["points"] == MANUAL["review"]
-    assert cells["review_question"]["locked"] is True and "Rubric" in cells["review_question"]["source"]
-    assert course.source_notebook(ASSIGNMENT).metadata["genlab"]["lesson"] == ASSIGNMENT
-
-
-@pytest.mark.slow
-def test_release_hides_solutions_and_hidden_tests(course, scores):
-    from nbgrader_helpers import grade_cells
-
-    release = course.release_notebook(ASSIGNMENT)
-    text = "\n".join(c.source for c in release.cells)
-    for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", '"animatediff", "sd15"'):
-        assert secret not in text
-    assert "raise NotImplementedError" in grade_cells(release)["task2_answer"]["source"]
-
-
-@pytest.mark.slow
-def test_solution_earns_every_autograded_point(course, scores):
-    s = scores["solution"]
-    assert s.cells == {**TESTS, "review": None}, _explain(course, "solution")
-    assert s.auto_score == s.auto_max == sum(TESTS.values()) and s.manual_max == sum(MANUAL.values())
-
-
-@pytest.mark.slow
-def test_untouched_release_earns_nothing(course, scores):
-    s = scores["untouched"]
-    assert s.cells == {**{k: 0.0 for k in TESTS}, "review": 0.0}
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize(
-    "student, loses",
-    [("wrong_licence", "task1_check"), ("shares_with_none", "task2_check"), ("saved_original", "task3_check")],
+EXERCISE = ExerciseSpec(
+    "08_responsible_use",
+    tests={"task1_check": 2.0, "task2_check": 3.0, "task3_check": 3.0},
+    manual={"review": 2.0},
+    answers=("task1_answer", "task2_answer", "task3_answer"),
+    locked=("intro", "instructor_note", "setup", "task1_demo", "task2_data", "review_question", "key_points"),
+    release_hides=("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Model answer", '"animatediff", "sd15"'),
+    release_shows={"task2_answer": ("raise NotImplementedError",)},
+    wrong=WRONG,
+    strict=True,
 )
-def test_typical_wrong_answers_lose_exactly_their_task(course, scores, student, loses):
-    assert scores[student].cells == {**TESTS, loses: 0.0, "review": None}, _explain(course, student)
+# fixtures course, scores; tests of the metadata, the release, the solution, the untouched release and
+# each wrong answer
+EXERCISE.define_tests(globals())
 
 
 @pytest.mark.slow
-def test_always_equal_objects_earn_nothing(course, scores):
-    s = scores["always_equal"]
-    assert s.cells == {**{k: 0.0 for k in TESTS}, "review": None}, _explain(course, "always_equal")
+def test_the_review_is_graded_by_a_trainer_with_a_rubric(course, scores):
+    nb = course.source_notebook(EXERCISE.assignment)
+    assert "Rubric" in grade_cells(nb)["review_question"]["source"]
+    assert nb.metadata["genlab"]["lesson"] == EXERCISE.assignment
+    assert scores["solution"].manual_max == sum(EXERCISE.manual.values())
 
 
 def test_ethics_checklist_items_match_the_capstone_checklist():
