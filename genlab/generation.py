@@ -241,6 +241,13 @@ def generate(
     return Generation(images=[img for img, _ in made], recipes=[rec for _, rec in made])
 
 
+def vae_adapters(pipe) -> list[str]:
+    """Names of the LoRA adapters loaded on the pipeline's VAE (diffusers' `get_list_adapters` does
+    not list the VAE; genlab's tiny-model LoRAs put a decoder part there)."""
+    vae = getattr(pipe, "vae", None)
+    return list(getattr(vae, "peft_config", {}) or {}) if getattr(vae, "_hf_peft_config_loaded", False) else []
+
+
 def active_loras(pipe) -> dict[str, float]:
     """LoRA adapters switched on in the pipeline, with their weights (empty when none).
 
@@ -254,9 +261,8 @@ def active_loras(pipe) -> dict[str, float]:
         listed = dict(pipe.get_list_adapters()) if hasattr(pipe, "get_list_adapters") else {}
     except (ValueError, AttributeError):
         listed = {}
-    vae = getattr(pipe, "vae", None)
-    if getattr(vae, "_hf_peft_config_loaded", False) and getattr(vae, "peft_config", None):
-        listed["vae"] = list(vae.peft_config)
+    if vae_adapters(pipe):
+        listed["vae"] = vae_adapters(pipe)
     weights: dict[str, float] = {}
     for part, names in listed.items():
         model = getattr(pipe, part, None)

@@ -28,6 +28,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from .generation import vae_adapters
+
 BRAND_COLOUR = "magenta"
 BRAND_RGB = (225, 0, 150)
 WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
@@ -392,16 +394,11 @@ def _check_weight(weight):
         raise ValueError(f"A LoRA weight is usually between 0 and 1.5, got {weight}.")
 
 
-def _vae_adapters(pipe) -> list[str]:
-    vae = getattr(pipe, "vae", None)
-    return list(getattr(vae, "peft_config", {}) or {}) if getattr(vae, "_hf_peft_config_loaded", False) else []
-
-
 def loaded_adapters(pipe_or_profile) -> list[str]:
     """Names of all adapters loaded on the pipeline (on or off)."""
     pipe = _pipe(pipe_or_profile)
     names: list[str] = []
-    for part in [*pipe.get_list_adapters().values(), _vae_adapters(pipe)]:
+    for part in [*pipe.get_list_adapters().values(), vae_adapters(pipe)]:
         names += [n for n in part if n not in names]
     return names
 
@@ -411,7 +408,7 @@ def _delete(pipe, name: str) -> None:
         warnings.filterwarnings("ignore", message="Adapter .* was active which is now deleted")
         if name in [n for part in pipe.get_list_adapters().values() for n in part]:
             pipe.delete_adapters(name)
-        if name in _vae_adapters(pipe):
+        if name in vae_adapters(pipe):
             pipe.vae.delete_adapters(name)
 
 
@@ -431,11 +428,11 @@ def set_loras(pipe_or_profile, weights: dict[str, float]):
         _check_weight(w)
     pipe.enable_lora()
     pipe.set_adapters(list(weights), adapter_weights=[float(w) for w in weights.values()])
-    on_vae = [n for n in weights if n in _vae_adapters(pipe)]
+    on_vae = [n for n in weights if n in vae_adapters(pipe)]
     if on_vae:
         pipe.vae.enable_lora()
         pipe.vae.set_adapters(on_vae, [float(weights[n]) for n in on_vae])
-    elif _vae_adapters(pipe):
+    elif vae_adapters(pipe):
         pipe.vae.disable_lora()
     return pipe
 
@@ -445,7 +442,7 @@ def disable_loras(pipe_or_profile):
     pipe = _pipe(pipe_or_profile)
     if pipe.get_list_adapters():
         pipe.disable_lora()
-    if _vae_adapters(pipe):
+    if vae_adapters(pipe):
         pipe.vae.disable_lora()
     return pipe
 
@@ -455,7 +452,7 @@ def unload_loras(pipe_or_profile):
     pipe = _pipe(pipe_or_profile)
     if pipe.get_list_adapters():
         pipe.unload_lora_weights()
-    if _vae_adapters(pipe):
+    if vae_adapters(pipe):
         pipe.vae.unload_lora()
     return pipe
 
