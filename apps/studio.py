@@ -65,7 +65,7 @@ with gr.Blocks(title="genlab Studio") as demo:
                     size = gr.Dropdown(list(opts.sizes), value=opts.size, label=L("studio.size"))
                     sampler = gr.Dropdown(list(opts.samplers), value=opts.sampler, label=L("studio.sampler"))
                     batch_count = gr.Slider(1, studio.MAX_BATCH_COUNT, value=1, step=1, label=L("studio.batch_count"))
-            about_settings = gr.Markdown(studio.settings_notes(opts.sampler, opts.steps), elem_classes="genlab-note")  # what the sampler and style do
+            about_settings = gr.Markdown(elem_classes="genlab-note")  # what the sampler and style do: filled on load, in the person's language
             with gr.Accordion(L("studio.restore"), open=False):
                 restore = gr.File(label=L("studio.restore_drop"), file_types=[".png"], height=110, elem_id="restore")
 

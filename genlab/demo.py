@@ -33,6 +33,7 @@ from pathlib import Path
 from types import ModuleType
 
 from . import paths
+from .ports import NoFreePort, any_free_local_port, free_port
 
 APPS_DIR = Path(os.environ.get("GENLAB_APPS", paths.REPO_ROOT / "apps"))
 DEFAULT_HOST = "127.0.0.1"
@@ -273,7 +274,11 @@ def main(argv: list[str] | None = None) -> int:
         _setup_log()
     module = load_app(args.name)
 
-    port = args.port or free_port(7860, host)
+    try:
+        port = args.port or free_port(7860, host)
+    except (NoFreePort, OSError) as err:
+        print(f"genlab demo: cannot serve on {host}: {err} Choose a port with --port, or check --host.", file=sys.stderr)
+        return 2
     root_path = args.root_path or jupyterhub_root_path(port)
     prefix = (root_path or "").rstrip("/")
     if root_path and not args.room:
@@ -295,28 +300,6 @@ def main(argv: list[str] | None = None) -> int:
         **launch_settings(module, host=host, port=port, auth=auth, root_path=root_path, max_file_size=args.max_file_size)
     )
     return 0
-
-
-def free_port(start: int, host: str = DEFAULT_HOST, tries: int = 50) -> int:
-    import socket
-
-    for port in range(start, start + tries):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host if host not in ("", "::") else "0.0.0.0", port))
-            except OSError:
-                continue
-            return port
-    raise DemoError(f"No free port between {start} and {start + tries - 1}; choose one with --port.")
-
-
-def any_free_local_port() -> int:
-    """A port on 127.0.0.1 that the system says is free right now."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextlib.contextmanager

@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import os
 import secrets
 import signal
@@ -28,6 +27,7 @@ import time
 from pathlib import Path
 
 from . import paths
+from .ports import NoFreePort, free_port
 
 FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
 DEFAULT_PORT = 8888
@@ -54,19 +54,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--skip-course", action="store_true", help="start JupyterLab without preparing the assignments")
     return p
-
-
-def free_port(start: int = DEFAULT_PORT, host: str = "127.0.0.1", tries: int = 50) -> int:
-    for port in range(start, start + tries):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-            try:
-                s.bind((host, port))
-            except OSError as err:
-                if err.errno == errno.EADDRINUSE:
-                    continue
-                raise
-            return port
-    raise RuntimeError(f"No free port between {start} and {start + tries - 1}; choose one with --port.")
 
 
 def prepare_course(root: Path, log=print) -> bool:
@@ -163,9 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     bind_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
     try:
         port = free_port(args.port, bind_host, tries=1) if args.port else free_port(DEFAULT_PORT, bind_host)
-    except RuntimeError:
+    except NoFreePort as err:
         print(
-            f"genlab lab: port {args.port} is busy (is another JupyterLab running?). "
+            f"genlab lab: {err} Is another JupyterLab running? "
             "Stop it, choose another --port, or leave out --port to use a free one.",
             file=sys.stderr,
         )

@@ -21,6 +21,15 @@
 # The UNet and motion steps run as captured CUDA graphs; a stage that fails with them is run
 # again without (--no-cuda-graph) in a shorter budget, so one bad capture does not cost the run.
 #
+# To go on training the shipped motion adapter only (the image model stays as it is):
+#
+#     OUT=... TINY_WHAT=motion TINY_MOTION_INIT=assets/models/tiny-shapes-motion \
+#       TINY_MOTION_MINUTES=8 TINY_SEED=2 TINY_MOTION_EVAL="0:24 1:96" bash scripts/train_tiny_gpu.sh
+#
+# TINY_MOTION_EVAL ("SEED:N ..."): afterwards, `genlab tiny evaluate --motion-only --device cuda`
+# scores the new adapter and the one it started from side by side on each prompt set (--seed SEED
+# --n N: set 0:24 is the clips of `genlab tiny evaluate --n 24`); the tables go to train.log.
+#
 # Rehearse it anywhere: TINY_PRESET=smoke TINY_DEVICE=cpu TINY_EVAL=0 TINY_PREVIEW_S=300.
 #
 # Only genlab/tiny/{train,architecture,world}.py are imported (genlab's package __init__ files
@@ -38,17 +47,19 @@ if ! "$PY" -c "import diffusers" 2> /dev/null; then  # a bare GPU machine: diffu
   PYTHON="$PY" install_wheels diffusers importlib_metadata zipp
 fi
 
-# Run genlab.tiny.train without importing genlab/__init__.py or genlab/tiny/__init__.py.
+# Run genlab.tiny.train (or, with "cli" first, genlab.tiny.cli) without importing
+# genlab/__init__.py or genlab/tiny/__init__.py.
 BOOT="$(mktemp -d)/tiny_train.py"
 cat > "$BOOT" <<'PYEOF'
-import pathlib, sys, types
+import importlib, pathlib, sys, types
 root = pathlib.Path.cwd()
 for name, path in (("genlab", root / "genlab"), ("genlab.tiny", root / "genlab" / "tiny")):
     mod = types.ModuleType(name)
     mod.__path__ = [str(path)]
     sys.modules[name] = mod
-from genlab.tiny.train import main
-sys.exit(main(sys.argv[1:]))
+args = sys.argv[1:]
+module = "cli" if args[:1] == ["cli"] else "train"
+sys.exit(importlib.import_module(f"genlab.tiny.{module}").main(args[1:] if module == "cli" else args))
 PYEOF
 
 start=$(date +%s)
@@ -61,20 +72,38 @@ rm -f "$OUT/.failed"
   train() {  # what, extra args...
     local what=$1 name=tiny-shapes; shift
     [ "$what" = motion ] && name=tiny-shapes-motion
-    "$PY" "$BOOT" "$what" --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed 0 \
+    "$PY" "$BOOT" "$what" --preset "${TINY_PRESET:-gpu}" --device "${TINY_DEVICE:-cuda}" --seed "${TINY_SEED:-0}" \
       --out "$OUT/$name" --work-dir "$OUT/.work/$name" "$@"
   }
-  motion_args=(--image-model "$OUT/tiny-shapes")
-  # (--resume: a VAE that finished before the failure is reused from its checkpoint)
-  train image || { echo "!! image training failed; again without CUDA graphs, 3.5 minutes"
-    train image --no-cuda-graph --max-minutes 3.5 --resume || { echo "!! image training failed"; echo image >> "$OUT/.failed"; }; }
+  image_model="$OUT/tiny-shapes"
+  if [ "${TINY_WHAT:-both}" = motion ]; then
+    image_model="${TINY_IMAGE_MODEL:-assets/models/tiny-shapes}"
+  else
+    # (--resume: a VAE that finished before the failure is reused from its checkpoint)
+    train image || { echo "!! image training failed; again without CUDA graphs, 3.5 minutes"
+      train image --no-cuda-graph --max-minutes 3.5 --resume || { echo "!! image training failed"; echo image >> "$OUT/.failed"; }; }
+  fi
   t_image=$(( $(date +%s) - start ))
-  if [ -f "$OUT/tiny-shapes/model_index.json" ]; then
+  motion_args=(--image-model "$image_model")
+  [ -n "${TINY_MOTION_INIT:-}" ] && motion_args+=(--init-from "$TINY_MOTION_INIT")
+  [ -n "${TINY_MOTION_MINUTES:-}" ] && motion_args+=(--max-minutes "$TINY_MOTION_MINUTES")
+  if [ -f "$image_model/model_index.json" ]; then
     train motion "${motion_args[@]}" || { echo "!! motion training failed; again without CUDA graphs, 1.2 minutes"
-      train motion "${motion_args[@]}" --no-cuda-graph --max-minutes 1.2 || { echo "!! motion training failed"; echo motion >> "$OUT/.failed"; }; }
+      train motion --image-model "$image_model" ${TINY_MOTION_INIT:+--init-from "$TINY_MOTION_INIT"} --no-cuda-graph --max-minutes 1.2 \
+        || { echo "!! motion training failed"; echo motion >> "$OUT/.failed"; }; }
   fi
   t_train=$(( $(date +%s) - start ))
   echo "== training wall clock: image ${t_image}s, image + motion ${t_train}s"
+
+  # Motion adapters side by side (new, and the one it started from), one prompt set at a time.
+  for set in ${TINY_MOTION_EVAL:-}; do
+    [ -f "$OUT/tiny-shapes-motion/config.json" ] || break
+    for adapter in "$OUT/tiny-shapes-motion" ${TINY_MOTION_INIT:+"$TINY_MOTION_INIT"}; do
+      echo "== motion evaluation: adapter $adapter, prompt set --seed ${set%%:*} --n ${set##*:}"
+      timeout 300 "$PY" "$BOOT" cli evaluate --motion-only --device "${TINY_DEVICE:-cuda}" --model "$image_model" \
+        --motion "$adapter" --seed "${set%%:*}" --n "${set##*:}" | grep -A 20 "^Every group" || echo "!! evaluation failed"
+    done
+  done
 
   # A look at the result (not part of the training budget; bounded).
   if [ -f "$OUT/tiny-shapes/model_index.json" ] && [ "${TINY_PREVIEW_S:-0}" -gt 0 ]; then

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from genlab import paths
-from genlab.demo import any_free_local_port
+from genlab.ports import any_free_local_port
 from genlab.course import nbgrader_ops
 
 ASSIGNMENT = "01_first_images"

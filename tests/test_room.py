@@ -20,7 +20,7 @@ import pytest
 import torch
 from app_helpers import launch_app
 
-from genlab.demo import any_free_local_port
+from genlab.ports import any_free_local_port
 from gradio_client import Client
 from gradio_client.exceptions import ValidationError
 

@@ -286,3 +286,21 @@ def test_cli_evaluate_and_grid_on_a_model(tmp_path):
     out = tmp_path / "grid.png"
     assert cli.main(["grid", "--steps", "2", "--out", str(out)]) == 0
     assert Image.open(out).size[0] > 512
+
+
+@pytest.mark.slow
+def test_cli_motion_only_scores_the_same_clips_as_a_full_run(tmp_path, capsys):
+    """`--motion-only` generates no pictures and scores exactly the clips a full run with the
+    same --n and --seed would (how a motion adapter is compared on a GPU in seconds)."""
+    from genlab.tiny import cli
+
+    rep_dir = tmp_path / "report"
+    args = ["evaluate", "--n", "2", "--clips", "2", "--steps", "2", "--seed", "5", "--motion-only", "--report", str(rep_dir)]
+    assert cli.main(args) == 0
+    rep = json.loads((rep_dir / "adherence.json").read_text())
+    full = [it for it in cli.build_prompt_set(2, 5, n_clips=2) if it["kind"] == "clip"]
+    assert [(it["prompt"], it["seed"]) for it in rep["items"]] == [(it["prompt"], it["seed"]) for it in full]
+    assert {it["group"] for it in rep["items"]} == {"motion"} and [b["group"] for b in rep["bars"]] == ["motion"]
+    assert rep["settings"]["motion_only"] is True and "pictures" not in capsys.readouterr().out
+    assert cli.main(["evaluate", "--motion-only", "--clips", "0"]) == 2
+    assert "nothing to measure" in capsys.readouterr().err
