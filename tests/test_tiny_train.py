@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from genlab.tiny import train
+from genlab.tiny import train, world
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -80,8 +80,12 @@ def test_batches_are_seeded_by_index_not_by_worker():
     assert (x1 == x2).all() and (ids1 == ids2).all()
     assert not (maker(6)[0] == x1).all()
     clips = train.ClipBatchMaker(0, "c", 2, 8, str(train.TOKENIZER_DIR))
-    f, ids = clips(0)
-    assert f.shape == (2, 8, 3, 128, 128) and ids.shape == (2, 77)
+    f, ids, opposite = clips(0)
+    assert f.shape == (2, 8, 3, 128, 128) and ids.shape == (2, 77) == opposite.shape
+    tok = train.load_tokenizer(train.TOKENIZER_DIR)
+    for a, b in zip(tok.batch_decode(ids, skip_special_tokens=True), tok.batch_decode(opposite, skip_special_tokens=True)):
+        motion = world.parse_prompt(a)["motion"]  # the same caption, with the opposite motion
+        assert a.replace(motion, world.OPPOSITE_MOTION[motion]) == b and world.parse_prompt(b)["motion"] == world.OPPOSITE_MOTION[motion]
 
 
 def test_budget_follows_whichever_limit_comes_first():

@@ -1,8 +1,8 @@
 """AnimateDiff on the shipped tiny models, through genlab.video at the tiny-video profile's default
 settings (20 steps, guidance 7, 8 frames): the clips keep the prompt's shape and colours and move
 along the axis the prompt asks for (sideways, up/down, or in size), as read from the pixels by
-genlab's evaluator. The direction on that axis is the model's known weak point: right in about two
-clips of three (`genlab tiny evaluate`, 24 clips; the model card), reversed in the others."""
+genlab's evaluator, and in the direction it asks in five of these six clips (the model: 24 of 24 and
+44 of 48 on `genlab tiny evaluate`'s prompt sets; its misses run the right axis backwards)."""
 
 from __future__ import annotations
 
@@ -36,6 +36,6 @@ def test_clips_move_as_the_prompt_says():
     assert all(seen.values()), f"every clip moves: {seen}"  # a still clip reads as no motion
     assert all(AXIS[seen[p]] == AXIS[world.parse_prompt(p)["motion"]] for p, _ in CLIPS), f"on the asked axis: {seen}"
     right = sum(v["motion"] for v in verdicts)
-    # by chance one of six motions; these seeds: 3 of 6 right, the other 3 reversed
-    assert right >= 3, f"motion as asked in {right} of {len(CLIPS)}; read: {seen}"
+    # by chance one of six motions; these seeds: 5 of 6 right (the yellow star runs backwards)
+    assert right >= 5, f"motion as asked in {right} of {len(CLIPS)}; read: {seen}"
     assert [recipe.steps for _, recipe in made] == [20] * len(CLIPS)

@@ -105,6 +105,14 @@ POSITIONS = (
 )
 STYLES = ("flat", "outlined", "striped", "dotted", "gradient")
 MOTIONS = ("moving left", "moving right", "moving up", "moving down", "growing", "shrinking")
+OPPOSITE_MOTION = {
+    "moving left": "moving right",
+    "moving right": "moving left",
+    "moving up": "moving down",
+    "moving down": "moving up",
+    "growing": "shrinking",
+    "shrinking": "growing",
+}
 RELATIONS = ("left of", "right of", "above", "below")
 
 HELD_OUT: frozenset[tuple[str, str]] = frozenset(
