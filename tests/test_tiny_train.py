@@ -154,3 +154,34 @@ def test_smoke_preset_trains_both_models_and_they_load_offline(tmp_path):
         guidance_scale=7.0, height=128, width=128, generator=torch.Generator().manual_seed(0),
     ).frames[0]
     assert len(frames) == 8 and frames[0].size == (128, 128)
+
+
+def test_motion_contrast_asks_the_caption_to_denoise_better_than_the_opposite_motion():
+    """Zero when the caption's prediction beats the opposite motion's by the margin, the whole
+    margin when the words make no difference; drawn only at the noisiest timesteps."""
+    import torch
+
+    class Encoder:  # token ids -> "embeddings": a row per caption, 1 for the caption, 0 for the opposite
+        def __call__(self, ids):
+            return (ids[:, :1].float()[:, :, None].expand(-1, 1, 4),)
+
+    class Denoiser:  # predicts the noise exactly when told "caption", `wrong` too much otherwise
+        def __init__(self, wrong):
+            self.wrong, self.t = wrong, None
+
+        def __call__(self, zt, t, h):
+            self.t = t
+            exact = (zt - noise.sqrt_ac[t].view(-1, 1, 1, 1, 1) * z2) / noise.sqrt_1mac[t].view(-1, 1, 1, 1, 1)
+            right = h[:: zt.shape[2], 0, 0].view(-1, 1, 1, 1, 1)
+            return type("Out", (), {"sample": exact + (1 - right) * self.wrong + 0.01})()
+
+    noise = train.Noise(torch.device("cpu"))
+    z = torch.randn(2, 4, 8, 4, 4)
+    z2 = torch.cat([z, z])
+    ids, opposite = torch.ones(2, 77, dtype=torch.long), torch.zeros(2, 77, dtype=torch.long)
+    gen = torch.Generator().manual_seed(0)
+    far = Denoiser(wrong=1.0)
+    assert train._motion_contrast(far, Encoder(), noise, z, ids, opposite, 8, gen, torch.device("cpu")).item() == 0.0
+    assert (far.t >= train.CONTRAST_T_MIN).all()
+    alike = Denoiser(wrong=0.0)  # the words make no difference: the whole margin is missing
+    assert train._motion_contrast(alike, Encoder(), noise, z, ids, opposite, 8, gen, torch.device("cpu")).item() == pytest.approx(train.CONTRAST_MARGIN)
