@@ -261,8 +261,9 @@ def active_loras(pipe) -> dict[str, float]:
         listed = dict(pipe.get_list_adapters()) if hasattr(pipe, "get_list_adapters") else {}
     except (ValueError, AttributeError):
         listed = {}
-    if vae_adapters(pipe):
-        listed["vae"] = vae_adapters(pipe)
+    on_vae = vae_adapters(pipe)
+    if on_vae:
+        listed["vae"] = on_vae
     weights: dict[str, float] = {}
     for part, names in listed.items():
         model = getattr(pipe, part, None)

@@ -87,10 +87,9 @@ rm -f "$OUT/.failed"
   motion_args=(--image-model "$image_model")
   [ -n "${TINY_MOTION_INIT:-}" ] && motion_args+=(--init-from "$TINY_MOTION_INIT")
   [ -n "${TINY_MOTION_MINUTES:-}" ] && motion_args+=(--max-minutes "$TINY_MOTION_MINUTES")
-  if [ -f "$image_model/model_index.json" ]; then
+  if [ -f "$image_model/model_index.json" ]; then  # (a retry's --max-minutes 1.2 overrides TINY_MOTION_MINUTES: the last one counts)
     train motion "${motion_args[@]}" || { echo "!! motion training failed; again without CUDA graphs, 1.2 minutes"
-      train motion --image-model "$image_model" ${TINY_MOTION_INIT:+--init-from "$TINY_MOTION_INIT"} --no-cuda-graph --max-minutes 1.2 \
-        || { echo "!! motion training failed"; echo motion >> "$OUT/.failed"; }; }
+      train motion "${motion_args[@]}" --no-cuda-graph --max-minutes 1.2 || { echo "!! motion training failed"; echo motion >> "$OUT/.failed"; }; }
   fi
   t_train=$(( $(date +%s) - start ))
   echo "== training wall clock: image ${t_image}s, image + motion ${t_train}s"

@@ -836,7 +836,7 @@ def train_motion(pipe_dir: Path, cfg, device, seed, deadline, ckpt_dir, resume, 
     def motion_state():
         return {k: v for k, v in munet.state_dict().items() if "motion_modules" in k}
 
-    contrast = cfg.get("motion_contrast", 0.0)
+    contrast = cfg["motion_contrast"]
 
     def batch_loss() -> torch.Tensor:
         idx = torch.randint(0, n, (bs,), device=device, generator=gen)
