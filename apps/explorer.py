@@ -10,8 +10,8 @@ Start it with `genlab demo explorer`. Script it from Python:
 
 import gradio as gr
 
-from genlab import explorer, room, studio
-from genlab.i18n import L, gradio_i18n
+from genlab.ui import explorer, room, studio
+from genlab.ui.i18n import L, gradio_i18n
 
 opts = studio.options()
 model_queue = dict(concurrency_id="model", concurrency_limit=1)  # one run at a time (it keeps every step)

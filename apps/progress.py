@@ -21,9 +21,9 @@ import os
 import gradio as gr
 from PIL import Image
 
-from genlab.course import dashboard as dm
-from genlab.course.gradebook import NoGradebookError, load_progress
-from genlab.course.programme import ProgrammeError, load_programme
+from genlab.course.progress import dashboard as dm
+from genlab.course.progress.gradebook import NoGradebookError, load_progress
+from genlab.course.progress.programme import ProgrammeError, load_programme
 
 CSS = """
 #kpis .kpis { display: flex; flex-wrap: wrap; gap: 12px; }

@@ -11,8 +11,9 @@ on every edit). Script it from Python:
 
 import gradio as gr
 
-from genlab import room, studio
-from genlab.i18n import L, gradio_i18n, language_of
+from genlab.core.i18n import language_of
+from genlab.ui import room, studio
+from genlab.ui.i18n import L, gradio_i18n
 
 opts = studio.options()  # sizes, samplers, presets and starting values from the active profile
 model_queue = dict(concurrency_id="model", concurrency_limit=room.settings().concurrency)  # room mode: batches

@@ -10,8 +10,9 @@ Start it with `genlab demo video` (`--room` for a whole room). Script it from Py
 
 import gradio as gr
 
-from genlab import room, studio, video
-from genlab.i18n import L, gradio_i18n
+from genlab.core import video
+from genlab.ui import room, studio, video_app
+from genlab.ui.i18n import L, gradio_i18n
 
 opts = video.options()  # frames, fps and starting values from the active video profile
 model_queue = dict(concurrency_id="model", concurrency_limit=1)  # one clip at a time (clips are not batched)
@@ -46,8 +47,8 @@ with gr.Blocks(title="genlab Video") as demo:
 
     inputs = [prompt, negative_prompt, seed, steps, guidance, frames, fps, loop, image, strength]
     gr.on(
-        [make_btn.click, prompt.submit], video.generate, inputs=inputs, outputs=[clip, gif, recipe, seed_used],
-        api_name="generate", preprocess=False, validator=room.cap_validator(video.generate),
+        [make_btn.click, prompt.submit], video_app.generate, inputs=inputs, outputs=[clip, gif, recipe, seed_used],
+        api_name="generate", preprocess=False, validator=room.cap_validator(video_app.generate),
         show_progress_on=clip, **model_queue,
     )
 

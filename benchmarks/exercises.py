@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from nbgrader_helpers import CourseCopy  # noqa: E402
 
 from genlab.course import nbgrader_ops  # noqa: E402
-from genlab.course.autograde import autograde  # noqa: E402
+from genlab.course.grading.autograde import autograde  # noqa: E402
 
 LEARNER = "bench"
 

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from genlab import lora
+    from genlab.core import lora
     from genlab.tiny import world
     from genlab.tiny.evaluate import read_image
 

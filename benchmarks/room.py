@@ -181,7 +181,7 @@ room_batch = {room_batch}
 def prepare_architecture(args) -> tuple[str, contextlib.ExitStack]:
     """Build (or reuse) the random-weights pipeline and point genlab at a profile for it.
     Must run before genlab is imported (GENLAB_MODELS_TOML is read at import)."""
-    if "genlab.paths" in sys.modules:
+    if "genlab.settings" in sys.modules:
         raise RuntimeError("genlab was imported before the benchmark profile was set up")
     warnings.filterwarnings("ignore", message="invalid value encountered in cast")  # noise pictures may hold NaN
     if args.tiny_config:  # diffusers' note that a UNet sample_size under 64 is unusual for SD 1.5
@@ -217,7 +217,7 @@ def prepare_architecture(args) -> tuple[str, contextlib.ExitStack]:
 @contextlib.contextmanager
 def launch_studio(room_values: dict | None, **launch_extra):
     """apps/studio.py on a free local port (genlab.demo.serving, as the tests start apps)."""
-    from genlab.demo import serving
+    from genlab.ui.demo import serving
 
     with serving("studio", room=room_values, **launch_extra) as module:
         yield module.demo.local_url
@@ -261,7 +261,7 @@ def run_pipeline_only(people: int, steps: int, batches: list[int], profile) -> N
     person's call finished, counting from the moment everyone asked."""
     import torch
 
-    from genlab.render import BatchKey, PictureItem, render
+    from genlab.core.render import BatchKey, PictureItem, render
 
     d = profile.defaults
     key = BatchKey(profile.name, "txt2img", steps, float(d.get("guidance", 7.0)), d["width"], d["height"], "Euler")
@@ -325,9 +325,9 @@ def main(argv=None) -> int:
         import logging
 
         logging.getLogger("genlab.room").setLevel(logging.WARNING)  # no per-request lines in the printout
-        from genlab import room
-        from genlab.pipelines import load_pipeline
-        from genlab.profiles import get_profile
+        from genlab.ui import room
+        from genlab.core.pipelines import load_pipeline
+        from genlab.core.profiles import get_profile
 
         profile = get_profile(profile_name)
         size = f"{profile.defaults.get('width', 512)}x{profile.defaults.get('height', 512)}"

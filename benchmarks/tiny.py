@@ -99,8 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     dlog.disable_progress_bar()
     tlog.disable_progress_bar()
 
-    from genlab.generation import generate
-    from genlab.pipelines import load_pipeline
+    from genlab.core.generation import generate
+    from genlab.core.pipelines import load_pipeline
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

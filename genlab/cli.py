@@ -9,16 +9,16 @@ import sys
 
 # Sub-commands whose front end lives next to the code it drives: "module:function(argv) -> int".
 DELEGATED = {
-    "lab": ("genlab.lab:main", "start JupyterLab on the course (lessons + assignments)"),
-    "demo": ("genlab.demo:main", "start a Gradio demo: studio, video, explorer, progress"),
-    "report": ("genlab.course.report:main", "the managers' progress report from the gradebook"),
+    "lab": ("genlab.ui.lab:main", "start JupyterLab on the course (lessons + assignments)"),
+    "demo": ("genlab.ui.demo:main", "start a Gradio demo: studio, video, explorer, progress"),
+    "report": ("genlab.course.progress.report:main", "the managers' progress report from the gradebook"),
     "course": ("genlab.course.cli:main", "run the graded course: release, collect, grade, feedback"),
     "tiny": ("genlab.tiny.cli:main", "train and evaluate the shipped tiny shapes-world models"),
 }
 
 
 def _doctor(args) -> int:
-    from .hardware import doctor
+    from genlab.core.doctor import doctor
 
     report = doctor()
     if args.json:
@@ -31,7 +31,7 @@ def _doctor(args) -> int:
 
 
 def _fetch(args) -> int:
-    from .pipelines import fetch
+    from genlab.core.pipelines import fetch
 
     for folder in fetch(args.profile):
         print(f"ready: {folder}")
@@ -40,7 +40,7 @@ def _fetch(args) -> int:
 
 
 def _generate(args) -> int:
-    from .generation import generate
+    from genlab.core.generation import generate
 
     result = generate(
         args.prompt,
@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except Exception as err:  # a clear message, not a traceback, for the errors we explain
-        from .pipelines import ModelNotFoundError
-        from .profiles import ProfileError
+        from genlab.core.pipelines import ModelNotFoundError
+        from genlab.core.profiles import ProfileError
 
         if isinstance(err, (ModelNotFoundError, ProfileError, ValueError, TypeError, RuntimeError)):
             print(f"genlab: {err}", file=sys.stderr)

@@ -65,7 +65,7 @@ def launch_app(name: str, room: dict | None = None, **launch_extra):
     `room`: genlab.room settings (e.g. `genlab.room.room_settings(batch_size=4)`), set before the
     app is built, as `genlab demo NAME --room` does; reset afterwards.
     """
-    from genlab.demo import serving
+    from genlab.ui.demo import serving
 
     with serving(name, room=room, **launch_extra) as module:
         yield RunningApp(name=name, url=module.demo.local_url, module=module)

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import nbformat
 
-from genlab import paths
+from genlab import settings
 from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
@@ -93,7 +93,7 @@ class CourseCopy:
 
     def __init__(self, base: str | os.PathLike, assignments: list[str], course_dir: str | os.PathLike | None = None):
         base = Path(base)
-        origin = Path(course_dir) if course_dir else paths.COURSE_DIR
+        origin = Path(course_dir) if course_dir else settings.COURSE_DIR
         self.base = base
         self.root = base / "exercises"
         (self.root / "source").mkdir(parents=True, exist_ok=True)

@@ -18,8 +18,8 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import genlab
-import genlab.render
-from genlab import studio as st
+import genlab.core.render
+from genlab.ui import studio as st
 
 studio = app_server("studio")
 

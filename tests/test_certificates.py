@@ -14,9 +14,9 @@ pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
 from test_report import PROGRAMME_TOML, build_course, build_programme_course  # noqa: E402
 
-from genlab.course import certificates as cert  # noqa: E402
-from genlab.course import gradebook as gbm  # noqa: E402
-from genlab.course.programme import Programme, load_programme  # noqa: E402
+from genlab.course.progress import certificates as cert  # noqa: E402
+from genlab.course.progress import gradebook as gbm  # noqa: E402
+from genlab.course.progress.programme import Programme, load_programme  # noqa: E402
 
 DAY = dt.date(2026, 12, 15)
 

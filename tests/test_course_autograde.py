@@ -25,10 +25,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from genlab import paths
+from genlab import settings
 from genlab.course import nbgrader_ops
-from genlab.course.autograde import autograde, marker_path
-from genlab.course.feedback import feedback, split_hidden
+from genlab.course.grading.autograde import autograde, marker_path
+from genlab.course.grading.feedback import feedback, split_hidden
 from genlab.course.sandbox import SandboxPolicy, best_mode, bwrap_argv, hidden_paths
 from nbgrader_helpers import CourseCopy
 
@@ -58,7 +58,7 @@ def _snapshot(course: CourseCopy) -> dict:
         "submitted": _hash_folder(root / "submitted"),
         "exchange": _hash_folder(course.base / "exchange"),
         "config": _hash_folder(root / "nbgrader_config.py"),
-        "repo_course_source": _hash_folder(paths.COURSE_DIR / "source"),
+        "repo_course_source": _hash_folder(settings.COURSE_DIR / "source"),
         "course_top_level": sorted(p.name for p in root.iterdir() if p.name not in ("autograded", "feedback", ".genlab", "gradebook.db")),
     }
 
@@ -119,7 +119,7 @@ def cohort(tmp_path_factory):
         nbgrader_ops.release_and_generate(A, course.root)
         lay = nbgrader_ops.layout(course.root)
         release = course.release_notebook(A)
-        ctx = {"course": str(course.root), "exchange": str(lay.exchange), "repo_course": str(paths.COURSE_DIR), "port": listener.port}
+        ctx = {"course": str(course.root), "exchange": str(lay.exchange), "repo_course": str(settings.COURSE_DIR), "port": listener.port}
         for name in probe.LEARNERS:
             course.hand_in(A, name, probe.make_submission(name, release, ctx))
         collected = nbgrader_ops.collect_assignment(A, course.root)
@@ -203,8 +203,8 @@ def test_bwrap_command_hides_the_course_and_cuts_the_network(tmp_path):
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--ro-bind / /"):
         assert flag in joined
     hidden = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
-    assert str(paths.COURSE_DIR) in hidden  # the repo's own course (source/ with hidden tests)
-    assert str(paths.REPO_ROOT / ".git") in hidden  # its history holds the same notebooks
+    assert str(settings.COURSE_DIR) in hidden  # the repo's own course (source/ with hidden tests)
+    assert str(settings.REPO_ROOT / ".git") in hidden  # its history holds the same notebooks
     assert "/tmp" in hidden  # the temp copy of the course lives under /tmp: hidden with it
     assert course.root.resolve() in hidden_paths(course.root)
     # the sandbox's own folder is bound writable, after everything that hides

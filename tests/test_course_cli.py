@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from genlab.course import cli, nbgrader_ops
-from genlab.course.check import check
+from genlab.course.grading.check import check
 from genlab.course.learners import read_roster
 from nbgrader_helpers import CourseCopy
 

@@ -18,10 +18,10 @@ from test_report import (  # noqa: E402  (the gradebook builders live with the r
     A1, A2, A3, A4, A5, AS_OF, build_course, build_programme_course, new_gradebook,
 )
 
-from genlab.course import dashboard as dm  # noqa: E402
-from genlab.course import gradebook as gbm  # noqa: E402
-from genlab.course import report  # noqa: E402
-from genlab.course.programme import Programme, ProgrammeError, load_programme  # noqa: E402
+from genlab.course.progress import dashboard as dm  # noqa: E402
+from genlab.course.progress import gradebook as gbm  # noqa: E402
+from genlab.course.progress import report  # noqa: E402
+from genlab.course.progress.programme import Programme, ProgrammeError, load_programme  # noqa: E402
 
 REAL_IDS = ["ana", "beto", "carla", "dani", "eli", "fran", "gaby", "hugo", "jose"]
 REAL_NAMES = ["Ana", "Álvarez", "Beto", "Barrios", "Carla", "Cruz", "Daniela", "Díaz", "Eli", "Estrada",

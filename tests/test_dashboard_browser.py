@@ -16,8 +16,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.filterwarnings(
 
 from test_report import A1, AS_OF, build_programme_course  # noqa: E402
 
-from genlab.course import dashboard as dm  # noqa: E402
-from genlab.course import report  # noqa: E402
+from genlab.course.progress import dashboard as dm  # noqa: E402
+from genlab.course.progress import report  # noqa: E402
 
 IMAGES_LOADED = """() => [...document.images].length > 0 &&
     [...document.images].every(i => i.complete && i.naturalWidth > 0)"""

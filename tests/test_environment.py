@@ -4,7 +4,7 @@ import tomllib
 
 import yaml
 
-from genlab.paths import REPO_ROOT
+from genlab.settings import REPO_ROOT
 
 
 def normalise(spec: str) -> str:

@@ -42,7 +42,7 @@ def test_forged_recipes_are_caught_by_the_hidden_checks(course, scores):
 
 # ---- genlab.prompting, the helpers of lesson 2 and this exercise (fast: no model) ----------------
 def test_anatomy_and_parts_follow_the_shapes_grammar():
-    from genlab import prompting
+    from genlab.lessons import prompting
     from genlab.tiny.world import parse_prompt
 
     made = prompting.anatomy("star", ["large", "yellow"], "on a purple background", style="striped")
@@ -57,7 +57,7 @@ def test_anatomy_and_parts_follow_the_shapes_grammar():
 
 
 def test_presets_and_variants():
-    from genlab import prompting
+    from genlab.lessons import prompting
 
     assert "flat brand" in prompting.presets("shapes") and "product photo" in prompting.presets("real")
     assert prompting.apply_preset("a yellow star on a black background", "flat brand") == (

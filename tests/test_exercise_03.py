@@ -43,7 +43,7 @@ def test_calling_the_pipeline_is_caught_by_the_hidden_checks(course, scores):
 
 # ---- genlab.internals, the helpers of lesson 3 and this exercise (tokenizer only: fast) ---------
 def test_token_counts_and_the_77_limit():
-    from genlab import internals
+    from genlab.lessons import internals
 
     pipe = internals.pipeline("tiny")
     assert internals.count_tokens(pipe, "a red circle on a blue background") == 9  # 7 words + start + end

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlab import responsible
+from genlab.lessons import responsible
 from genlab.tiny import world
 from nbgrader_helpers import ExerciseSpec, grade_cells
 
@@ -82,7 +82,7 @@ def test_watermark_round_trip_through_png(tmp_path):
 
 
 def test_watermark_is_lost_in_jpeg_and_recipe_check(tmp_path):
-    from genlab.recipe import Recipe
+    from genlab.core.recipe import Recipe
 
     img = world.render(responsible.world_scenes("a red square on a white background", 1, seed=2)[0])
     recipe = Recipe(prompt="a red square on a white background", seed=2, steps=20, guidance=7.0, width=128, height=128, profile="tiny")

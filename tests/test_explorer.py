@@ -13,7 +13,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 import genlab
-from genlab import explorer
+from genlab.ui import explorer
 
 explorer_app = app_server("explorer")
 
@@ -52,7 +52,7 @@ def test_every_step_is_a_frame_and_the_strip_shows_them_all(client):
 
 
 def test_frames_change_from_noise_to_picture(explorer_app):
-    from genlab import studio
+    from genlab.ui import studio
 
     # DPM++ 2M: with Stable Diffusion's DDIM settings (no alpha set to one) DDIM's last step, from
     # t=1 to t=0, changes the latents too little to show in 8-bit pixels.

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 import genlab
-from genlab.generation import samplers
+from genlab.core.samplers import samplers
 
 
 def pixels(img):

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from genlab import paths
-from genlab.ports import any_free_local_port
+from genlab import settings
+from genlab.ui.ports import any_free_local_port
 from genlab.course import nbgrader_ops
 
 ASSIGNMENT = "01_first_images"
@@ -36,10 +36,10 @@ def _request(url: str, method: str = "GET", data: dict | None = None, timeout: f
 def _copy_repo_layout(root: Path) -> None:
     """What `genlab lab` needs from a fresh clone: both nbgrader configs and the exercise."""
     (root / "exercises" / "source").mkdir(parents=True)
-    shutil.copy2(paths.REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
-    shutil.copy2(paths.COURSE_DIR / "nbgrader_config.py", root / "exercises" / "nbgrader_config.py")
+    shutil.copy2(settings.REPO_ROOT / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copy2(settings.COURSE_DIR / "nbgrader_config.py", root / "exercises" / "nbgrader_config.py")
     shutil.copytree(
-        paths.COURSE_DIR / "source" / ASSIGNMENT,
+        settings.COURSE_DIR / "source" / ASSIGNMENT,
         root / "exercises" / "source" / ASSIGNMENT,
         ignore=shutil.ignore_patterns("outputs", ".ipynb_checkpoints", "__pycache__"),
     )
@@ -174,14 +174,14 @@ def test_shutdown_is_clean(lab):
 
 # ---- fast checks: no server -----------------------------------------------------------------------
 def test_refuses_no_token_on_the_network(capsys):
-    from genlab.lab import main
+    from genlab.ui.lab import main
 
     assert main(["--ip", "0.0.0.0", "--token", "", "--skip-course"]) == 2
     assert "token" in capsys.readouterr().err
 
 
 def test_refuses_a_busy_port(capsys):
-    from genlab.lab import main
+    from genlab.ui.lab import main
 
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -192,7 +192,7 @@ def test_refuses_a_busy_port(capsys):
 
 
 def test_refuses_a_missing_root(tmp_path, capsys):
-    from genlab.lab import main
+    from genlab.ui.lab import main
 
     assert main(["--root", str(tmp_path / "nowhere"), "--skip-course"]) == 2
     assert "not a folder" in capsys.readouterr().err
@@ -213,7 +213,7 @@ def test_course_errors_say_what_to_do(tmp_path):
 
 def test_course_config_follows_its_folder_and_env(tmp_path, monkeypatch):
     """A copy of exercises/ is a course of its own; GENLAB_EXCHANGE moves the exchange."""
-    shutil.copy2(paths.COURSE_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
+    shutil.copy2(settings.COURSE_DIR / "nbgrader_config.py", tmp_path / "nbgrader_config.py")
     monkeypatch.delenv("GENLAB_EXCHANGE", raising=False)
     monkeypatch.delenv("GENLAB_ASSIGNMENT_DIR", raising=False)
     lay = nbgrader_ops.layout(tmp_path)

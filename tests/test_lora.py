@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 
 import genlab
-from genlab import lora
-from genlab.generation import active_loras
-from genlab.pipelines import load_pipeline
+from genlab.core import lora
+from genlab.core.lora import active_loras
+from genlab.core.pipelines import load_pipeline
 from genlab.tiny.evaluate import read_image
 
 SHORT_TRAINING = dict(steps=300, batch_size=4, lr=3e-3, decoder_steps=60, seed=0)  # about a minute on 2 cores
@@ -27,7 +27,7 @@ def test_brand_set_is_magenta_shapes_with_world_captions():
         assert lora.reads_as_brand(cap, img)  # the evaluator's verdict on the ground truth
         other = next(s for s in ("circle", "square", "star") if s not in cap)
         assert not lora.reads_as_brand(cap.replace(cap.split(" on ")[0].split()[-1], other), img)  # wrong shape
-    from genlab.editing import picture_of
+    from genlab.lessons.editing import picture_of
 
     for colour in ("red", "purple", "orange"):  # the world's own colours are not magenta
         assert lora.magenta_fraction(picture_of(f"a large {colour} circle on a white background")) < 0.01

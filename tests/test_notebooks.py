@@ -24,11 +24,12 @@ import nbformat
 import pytest
 from PIL import Image
 
-from genlab import lesson, paths
-from genlab.generation import Generation
-from genlab.recipe import Recipe, read_recipe, save_png
+from genlab.lessons import lesson
+from genlab import settings
+from genlab.core.generation import Generation
+from genlab.core.recipe import Recipe, read_recipe, save_png
 
-NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
+NOTEBOOKS_DIR = settings.NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 # image/png outputs each executed lesson shows (counted on the tiny profile) ...
 MIN_FIGURES = {
@@ -75,7 +76,7 @@ def test_committed_without_outputs(nb_path):
     assert "papermill" not in nb.metadata
     # the stripper agrees that there is nothing left to strip
     out = subprocess.run(
-        [sys.executable, str(paths.REPO_ROOT / "tools" / "strip_notebooks.py"), "--check", str(nb_path)],
+        [sys.executable, str(settings.REPO_ROOT / "tools" / "strip_notebooks.py"), "--check", str(nb_path)],
         capture_output=True,
         text=True,
     )
@@ -224,7 +225,7 @@ def test_notebook_runs(nb_path, tmp_path, kernel_name, monkeypatch):
         assert recipe.profile == "tiny" and recipe.prompt
     for printed in _printed_pngs(nb):
         p = Path(printed)
-        p = p if p.is_absolute() else paths.REPO_ROOT / p
+        p = p if p.is_absolute() else settings.REPO_ROOT / p
         assert p.exists(), f"{nb_path.name} printed {printed}, which does not exist"
         assert p.resolve().is_relative_to(outputs.resolve())
 
@@ -245,11 +246,11 @@ def test_output_dir_follows_env(tmp_path, monkeypatch):
     d = lesson.output_dir("01")
     assert d == tmp_path / "o" / "01" and d.is_dir()
     monkeypatch.delenv(lesson.OUTPUTS_ENV)
-    assert lesson.outputs_root() == paths.REPO_ROOT / "outputs"
+    assert lesson.outputs_root() == settings.REPO_ROOT / "outputs"
 
 
 def test_nice_path_is_relative_inside_the_repo(tmp_path):
-    assert lesson.nice_path(paths.REPO_ROOT / "outputs" / "01" / "x.png") == "outputs/01/x.png"
+    assert lesson.nice_path(settings.REPO_ROOT / "outputs" / "01" / "x.png") == "outputs/01/x.png"
     assert lesson.nice_path(tmp_path / "x.png") == str((tmp_path / "x.png").resolve())
 
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 import genlab
-from genlab import pipelines
-from genlab.paths import REPO_ROOT
-from genlab.profiles import all_profiles, get_profile
+from genlab.core import pipelines
+from genlab.settings import REPO_ROOT
+from genlab.core.profiles import all_profiles, get_profile
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
@@ -94,7 +94,7 @@ sizes = [[128, 128]]
 
 
 def test_task_the_profile_cannot_do():
-    from genlab.profiles import ProfileError
+    from genlab.core.profiles import ProfileError
 
     with pytest.raises(ProfileError, match="cannot do video"):
         pipelines.load_pipeline("video", get_profile("tiny"))

@@ -4,7 +4,7 @@ import socket
 
 import pytest
 
-from genlab.ports import NoFreePort, any_free_local_port, free_port
+from genlab.ui.ports import NoFreePort, any_free_local_port, free_port
 
 
 def test_free_port_skips_busy_ports_and_says_when_all_are_busy():

@@ -2,8 +2,8 @@
 
 import pytest
 
-from genlab.hardware import Hardware, fits, recommend
-from genlab.profiles import ProfileError, all_profiles, get_profile
+from genlab.core.hardware import Hardware, fits, recommend
+from genlab.core.profiles import ProfileError, all_profiles, get_profile
 
 REQUIRED = {"tiny", "tiny-video", "sd-turbo", "sd15", "sdxl", "animatediff"}
 

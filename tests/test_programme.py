@@ -23,13 +23,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from genlab import paths
-from genlab.course.programme import Programme, load_programme
+from genlab import settings
+from genlab.course.progress.programme import Programme, load_programme
 
-PROGRAMME_FILE = paths.WORKSHOPS_DIR / "programme.toml"
-NOTEBOOKS_DIR = paths.NOTEBOOKS_DIR
-SOURCE_DIR = paths.COURSE_DIR / "source"
-WORKSHOPS_DIR = paths.WORKSHOPS_DIR
+PROGRAMME_FILE = settings.WORKSHOPS_DIR / "programme.toml"
+NOTEBOOKS_DIR = settings.NOTEBOOKS_DIR
+SOURCE_DIR = settings.COURSE_DIR / "source"
+WORKSHOPS_DIR = settings.WORKSHOPS_DIR
 
 LEVELS = {  # level id → (slug, name): the names every part of the course uses
     "0": ("00_welcome", "Welcome"),
@@ -213,7 +213,7 @@ def test_a_level_with_a_lesson_has_its_exercise_and_guide(path):
     slug = path.stem
     exercise = SOURCE_DIR / slug
     guide = WORKSHOPS_DIR / f"{slug}.md"
-    missing = [str(p.relative_to(paths.REPO_ROOT)) for p in (exercise, guide) if not p.exists()]
+    missing = [str(p.relative_to(settings.REPO_ROOT)) for p in (exercise, guide) if not p.exists()]
     assert not missing, f"level {slug} has a lesson but is missing: {missing}"
     assert list(exercise.glob("*.ipynb")), f"{exercise}: no notebook"
 

@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.e
 
 from test_report import AS_OF, build_programme_course  # noqa: E402
 
-from genlab.course import dashboard as dm  # noqa: E402
+from genlab.course.progress import dashboard as dm  # noqa: E402
 
 HEATMAP_LOADED = """() => {
     const img = document.querySelector('#heatmap img');

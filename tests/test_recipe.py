@@ -3,7 +3,7 @@
 import pytest
 from PIL import Image
 
-from genlab.recipe import Recipe, read_recipe, save_png
+from genlab.core.recipe import Recipe, read_recipe, save_png
 
 
 def make(**kw):

@@ -16,8 +16,8 @@ import pytest
 # nbgrader's own add_submission trips a harmless SQLAlchemy autoflush warning.
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
-from genlab.course import gradebook as gbmod
-from genlab.course import report
+from genlab.course.progress import gradebook as gbmod
+from genlab.course.progress import report
 
 A1, A2 = "01_first_images", "02_prompts"
 NB1, NB2 = "first_images", "prompts"
@@ -27,7 +27,7 @@ DUE1 = dt.datetime(2026, 11, 20, 23, 59)
 @pytest.fixture(autouse=True)
 def _no_repo_programme(monkeypatch, tmp_path):
     """These tests build their own course: the repo's workshops/programme.toml must not leak in."""
-    from genlab.course import programme
+    from genlab.course.progress import programme
 
     monkeypatch.setattr(programme, "default_path", lambda: tmp_path / "no-programme.toml")
 

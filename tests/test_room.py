@@ -20,14 +20,15 @@ import pytest
 import torch
 from app_helpers import launch_app
 
-from genlab.ports import any_free_local_port
+from genlab.ui.ports import any_free_local_port
 from gradio_client import Client
 from gradio_client.exceptions import ValidationError
 
 import genlab
-from genlab import demo as genlab_demo
-from genlab import room
-from genlab.profiles import get_profile
+from genlab.ui import demo as genlab_demo
+from genlab.ui import room
+from genlab.core import memory
+from genlab.core.profiles import get_profile
 
 PASSWORD = "tacos2024"
 FAST = dict(steps=2, sampler="Euler")
@@ -80,12 +81,12 @@ def test_out_of_memory_is_retried_in_halves_in_order():
             raise kind("CUDA out of memory")
         return [x * 10 for x in chunk]
 
-    assert room.in_chunks([1, 2, 3, 4, 5], run_chunk) == [10, 20, 30, 40, 50]
+    assert memory.in_chunks([1, 2, 3, 4, 5], run_chunk) == [10, 20, 30, 40, 50]
     assert seen == [5, 2, 2, 1]
-    with pytest.raises(room.OutOfMemory):
-        room.in_chunks([1], lambda chunk: (_ for _ in ()).throw(RuntimeError("MPS backend out of memory")))
+    with pytest.raises(memory.OutOfMemory):
+        memory.in_chunks([1], lambda chunk: (_ for _ in ()).throw(RuntimeError("MPS backend out of memory")))
     with pytest.raises(KeyError):  # other errors are not retried
-        room.in_chunks([1, 2], lambda chunk: {}[0])
+        memory.in_chunks([1, 2], lambda chunk: {}[0])
 
 
 def test_session_limiter_counts_waiting_requests():

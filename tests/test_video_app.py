@@ -17,7 +17,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
-from genlab import video
+from genlab.core import video
 
 video_app = app_server("video")
 

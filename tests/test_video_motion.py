@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from genlab import video
+from genlab.core import video
 from genlab.tiny import evaluate as E
 from genlab.tiny import world
 

@@ -33,5 +33,5 @@ def __getattr__(name: str):
     if name in ("autograde", "feedback", "check"):  # callable modules: course.autograde(...)
         import importlib
 
-        return importlib.import_module(f"genlab.course.{name}")
+        return importlib.import_module(f"genlab.course.grading.{name}")
     raise AttributeError(f"module 'genlab.course' has no attribute {name!r}")

@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import nbgrader_ops
+from genlab.course import nbgrader_ops
 
 
 def _say(text: str = "") -> None:
@@ -50,8 +50,8 @@ def _progress_printer(total: int, stream=None):
 
 # ---- commands -----------------------------------------------------------------------------------
 def cmd_status(args) -> int:
-    from .learners import read_roster
-    from .sandbox import best_mode
+    from genlab.course.learners import read_roster
+    from genlab.course.sandbox import best_mode
 
     st = nbgrader_ops.course_status(args.course)
     roster = read_roster(st["course"])
@@ -126,7 +126,7 @@ def cmd_collect(args) -> int:
 
 
 def _policy(args):
-    from .sandbox import SandboxPolicy
+    from genlab.course.sandbox import SandboxPolicy
 
     p = SandboxPolicy()
     if args.timeout:
@@ -143,7 +143,7 @@ def _policy(args):
 
 
 def _autograde(args) -> int:
-    from .autograde import autograde, submitted_learners
+    from genlab.course.grading.autograde import autograde, submitted_learners
 
     lay = nbgrader_ops.layout(args.course)
     n = len(args.learner or submitted_learners(lay, args.assignment))
@@ -186,7 +186,7 @@ def _autograde(args) -> int:
 
 
 def cmd_feedback(args) -> int:
-    from .feedback import feedback
+    from genlab.course.grading.feedback import feedback
 
     out = feedback(args.assignment, args.course, args.learner, release=not args.no_release)
     _say(f"Feedback pages for {len(out['generated'])} learner(s) in {out['folder']} (hidden checks taken out).")
@@ -219,14 +219,14 @@ def cmd_grade_all(args) -> int:
 
 
 def cmd_learners(args) -> int:
-    from .learners import add_learners, import_learners
+    from genlab.course.learners import add_learners, import_learners
 
     if args.learners_cmd == "add":
         out = add_learners([{"id": args.id, "name": args.name or "", "email": args.email or "", "team": args.team or ""}], args.course)
     elif args.learners_cmd == "import":
         out = import_learners(args.file, args.course)
     else:
-        from .learners import read_roster
+        from genlab.course.learners import read_roster
 
         roster = read_roster(args.course)
         for r in roster.values():
@@ -239,7 +239,7 @@ def cmd_learners(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .check import main as check_main
+    from genlab.course.grading.check import main as check_main
 
     return check_main([args.notebook, "--cell-timeout", str(args.cell_timeout)])
 
@@ -327,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     warnings.filterwarnings("ignore", message=r".*not in session, add operation along.*")
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "certificates":
-        from .certificates import main as certificates_main
+        from genlab.course.progress.certificates import main as certificates_main
 
         return int(certificates_main(argv[1:]) or 0)
     parser = build_parser()

@@ -23,7 +23,7 @@ import os
 import re
 from pathlib import Path
 
-from . import nbgrader_ops
+from genlab.course import nbgrader_ops
 
 ROSTER_NAME = "learners.csv"
 FIELDS = ("id", "name", "email", "team")

@@ -11,13 +11,15 @@ without importing nbgrader, so a second `genlab lab` starts in well under a seco
 from __future__ import annotations
 
 import fnmatch
+import hashlib
+import json
 import os
 import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import paths
+from genlab import settings
 
 CONFIG_NAME = "nbgrader_config.py"
 LEARNER_CONFIG_MARK = "# Made by genlab (genlab/course/nbgrader_ops.py)"
@@ -30,7 +32,7 @@ class CourseError(RuntimeError):
 # ---- settings ------------------------------------------------------------------------------------
 def course_root(course_dir: str | os.PathLike | None = None) -> Path:
     """The course root (default: the repo's `exercises/`), checked to hold an nbgrader_config.py."""
-    root = Path(course_dir).expanduser().resolve() if course_dir else paths.COURSE_DIR
+    root = Path(course_dir).expanduser().resolve() if course_dir else settings.COURSE_DIR
     if not (root / CONFIG_NAME).is_file():
         raise CourseError(
             f"No course found in {root}: it needs an {CONFIG_NAME} and a source/ folder. "
@@ -354,8 +356,6 @@ def inbound_learners(lay: CourseLayout, assignment: str) -> list[str]:
 
 def course_status(course_dir: str | os.PathLike | None = None) -> dict:
     """What exists for each assignment, from the course folders and the gradebook (no nbgrader run)."""
-    from .autograde import marker_path, submission_fingerprint, submitted_learners
-
     lay = layout(course_dir)
     names = set(source_assignments(lay.root))
     learners: list[str] = []
@@ -402,3 +402,46 @@ def release_and_generate(assignment: str, course_dir: str | os.PathLike | None =
     api = nbgrader_api(course_dir, **{"ExchangeReleaseAssignment.force": True})
     generate_assignment(assignment, api=api)
     release_assignment(assignment, api=api)
+
+
+STATE_DIR = ".genlab"
+
+
+def _hash_tree(folder: Path, ignore=()) -> str:
+    h = hashlib.sha256()
+    if folder.is_dir():
+        for p in sorted(folder.rglob("*")):
+            rel = p.relative_to(folder).as_posix()
+            if any(part in (".ipynb_checkpoints", "__pycache__") for part in p.parts) or p.is_symlink():
+                continue
+            if p.is_file():
+                h.update(rel.encode() + b"\0")
+                h.update(hashlib.sha256(p.read_bytes()).digest())
+    return h.hexdigest()
+
+
+def submission_fingerprint(lay: CourseLayout, assignment: str, learner: str) -> str:
+    """Changes when the learner's submission or the released assignment changes."""
+    sub = _hash_tree(lay.root / "submitted" / learner / assignment)
+    rel = _hash_tree(lay.source / assignment)
+    return hashlib.sha256(f"{sub}:{rel}".encode()).hexdigest()
+
+
+def marker_path(lay: CourseLayout, assignment: str, learner: str) -> Path:
+    return lay.root / STATE_DIR / "autograde" / assignment / f"{learner}.json"
+
+
+def write_json_atomic(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(data, indent=1, default=str), encoding="utf-8")
+    with open(tmp, "rb") as f:
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def submitted_learners(lay: CourseLayout, assignment: str) -> list[str]:
+    base = lay.root / "submitted"
+    if not base.is_dir():
+        return []
+    return sorted(p.name for p in base.iterdir() if (p / assignment).is_dir() and not p.name.startswith("."))

@@ -169,10 +169,10 @@ def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, g
 
 def _shown(path: Path) -> str:
     """A path as a report shows it: relative to the repository when inside it."""
-    from genlab import paths
+    from genlab import settings
 
     try:
-        return str(Path(path).resolve().relative_to(paths.REPO_ROOT))
+        return str(Path(path).resolve().relative_to(settings.REPO_ROOT))
     except ValueError:
         return str(path)
 

@@ -1,0 +1,1 @@
+"""Grading: sandboxed autograding, feedback without hidden tests, a learner's "check my work"."""

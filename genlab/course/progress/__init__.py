@@ -1,0 +1,1 @@
+"""Progress: the gradebook read into statuses, the managers' report and dashboard, certificates."""

@@ -1,0 +1,449 @@
+"""Responsible use (lesson 8): licence facts, a measurable bias probe, and provenance checks.
+
+Three small tools, all offline and dependency-free beyond numpy/PIL:
+
+* **Licences** (:func:`licences`, :func:`licence_facts`): the ``licence`` field of every profile in
+  ``assets/models.toml``, matched against a short table of the licences genlab's profiles use
+  (``KNOWN_LICENCES``): may a paid client project use it, and what does it forbid. Unknown
+  licences answer ``commercial = "check"``: read it, ask whoever signs contracts. These are
+  teaching summaries, not legal advice; the licence text is what counts.
+* **Bias probe** (:func:`bias_probe`, :func:`world_probe`, :func:`shares`, :func:`compare`): give
+  the model an *under-specified* prompt ("a circle") over many seeds, read every picture with the
+  pixel evaluator (:mod:`genlab.tiny.evaluate`), and count what it picked for what the prompt did
+  not say (colour, background, size, position, style). Compare with the shapes world's documented
+  defaults (:data:`genlab.tiny.world.DEFAULTS`; colours have no default, so "fair" is uniform).
+  Big models have the same habit with people, places and jobs; the tiny model makes it countable.
+* **Provenance** (:func:`embed_watermark`, :func:`detect_watermark`, :func:`save_marked`,
+  :func:`check_provenance`): the recipe inside the PNG (visible to anyone with the file) plus an
+  *invisible watermark*: a keyed spread-spectrum mark in the blue channel.
+
+The watermark, in full
+----------------------
+From the key (any text) a generator draws a pattern ``P`` of +1/-1, one value per pixel. Marking
+adds ``strength * P`` (default 3 of 255 levels) to the blue channel: invisible to the eye (the
+change is below what 8-bit displays show on most colours). Detection removes the picture's own
+content with a 3x3 high-pass filter (pixel minus the mean of its neighbourhood), correlates what is
+left with ``P`` and turns the correlation into a z-score: about N(0, 1) for a picture without this
+key's mark, about 100 for a marked 128x128 picture. ``present`` means z >= ``THRESHOLD`` (6: a
+false alarm about once in a billion unmarked pictures). It survives lossless saving (PNG), copying
+and cropping-free edits of a few pixels; it weakens with resizing, blurring and JPEG, and someone
+who knows the method and the key can remove it. It proves "this file came through our pipeline
+with our key", never "this picture is not AI". Real systems (C2PA content credentials, SynthID,
+``invisible-watermark``'s DWT-DCT) follow the same idea with more robustness.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+from PIL import Image
+
+from genlab.tiny import world
+
+# ---- licences ------------------------------------------------------------------------------------
+# Matched (case-insensitively) against the start of a profile's licence text, longest key first.
+KNOWN_LICENCES: dict[str, dict[str, str]] = {
+    "apache-2.0": {
+        "commercial": "yes",
+        "summary": "Permissive: use, change and sell; keep the licence and notices with the model.",
+        "restrictions": "Keep the copyright and licence notice; no use of the authors' trademarks.",
+    },
+    "creativeml openrail-m": {
+        "commercial": "yes",
+        "summary": "Commercial use allowed, with use-based restrictions (Attachment A) that pass on to everyone you share the model or outputs' use with.",
+        "restrictions": "No illegal use, no harming minors, no defamation or harassment, no generating false information to harm others, no personal data misuse, no discrimination, no medical advice or law-enforcement predictions (Attachment A).",
+    },
+    "creativeml open rail++-m": {
+        "commercial": "yes",
+        "summary": "Like OpenRAIL-M: commercial use allowed, with the same kind of use-based restrictions.",
+        "restrictions": "Use-based restrictions as in OpenRAIL-M (Attachment A).",
+    },
+    "stability ai non-commercial research community license": {
+        "commercial": "no",
+        "summary": "Research and personal use only; commercial use needs a paid Stability AI membership.",
+        "restrictions": "No commercial use (client work, ads, products) without a Stability AI licence.",
+    },
+    "ltx-video open weights license": {
+        "commercial": "check",
+        "summary": "Open weights with conditions that depend on who you are (e.g. company revenue) and how you use it.",
+        "restrictions": "Read the use restrictions and the commercial terms before client work.",
+    },
+}
+COMMERCIAL_VALUES = ("yes", "no", "check")
+
+
+@dataclass(frozen=True)
+class LicenceFacts:
+    profile: str
+    licence: str  # the text in assets/models.toml
+    commercial: str  # "yes", "no" or "check" (several licences joined by " + ": the strictest wins)
+    summary: str
+    restrictions: str
+    parts: tuple[str, ...] = ()  # the licences it combines ("X + Y")
+
+
+def _facts_for(text: str) -> list[dict[str, str]]:
+    found = []
+    for part in [p.strip() for p in text.split(" + ")]:
+        low = part.lower()
+        key = next((k for k in sorted(KNOWN_LICENCES, key=len, reverse=True) if low.startswith(k)), None)
+        found.append(
+            KNOWN_LICENCES[key]
+            if key
+            else {"commercial": "check", "summary": f"Unknown licence '{part}': read it.", "restrictions": "Unknown: read the licence."}
+        )
+    return found
+
+
+def licence_facts(profile: str) -> LicenceFacts:
+    """What the licence of one profile allows (from its ``licence`` field in assets/models.toml)."""
+    from genlab.core.profiles import get_profile
+
+    prof = get_profile(profile)
+    text = getattr(prof, "licence", None) or ""
+    parts = _facts_for(text) if text else [{"commercial": "check", "summary": "No licence recorded.", "restrictions": "Unknown."}]
+    values = [p["commercial"] for p in parts]
+    commercial = "no" if "no" in values else "check" if "check" in values else "yes"
+    return LicenceFacts(
+        profile=prof.name,
+        licence=text,
+        commercial=commercial,
+        summary=" ".join(p["summary"] for p in parts),
+        restrictions=" ".join(p["restrictions"] for p in parts),
+        parts=tuple(p.strip() for p in text.split(" + ")),
+    )
+
+
+def licences() -> dict[str, LicenceFacts]:
+    """:func:`licence_facts` for every profile in assets/models.toml, in file order."""
+    from genlab.core.profiles import all_profiles
+
+    return {name: licence_facts(name) for name in all_profiles()}
+
+
+def licence_table() -> str:
+    """A plain-text table: profile, may a paid client project use it, licence."""
+    rows = [(f.profile, f.commercial, f.licence) for f in licences().values()]
+    w = max(len(r[0]) for r in rows)
+    lines = [f"{'profile':<{w}}  client work?  licence", f"{'-' * w}  ------------  -------"]
+    lines += [f"{p:<{w}}  {c:<12}  {lic}" for p, c, lic in rows]
+    return "\n".join(lines)
+
+
+# ---- bias probe ----------------------------------------------------------------------------------
+PROBE_ATTRIBUTES = ("colour", "background", "size", "position", "style")
+
+
+def world_distribution(attribute: str, prompt: str = "a circle") -> dict[str, float]:
+    """What the shapes world's training data shows for an attribute the prompt does not state.
+
+    size, position, style: ``world.DEFAULTS``; colour: uniform over the 8 colours (captions always
+    name a colour, so there is no default); background: uniform over the colours other than the
+    object's (about 1/8 each when the object colour is itself uniform).
+    """
+    if attribute in world.DEFAULTS:
+        return dict(world.DEFAULTS[attribute])
+    if attribute in ("colour", "background"):
+        return {c: 1 / len(world.COLOURS) for c in world.COLOURS}
+    if attribute == "shape":
+        return {s: 1 / len(world.SHAPES) for s in world.SHAPES}
+    raise ValueError(f"unknown attribute {attribute!r}; use one of {PROBE_ATTRIBUTES}")
+
+
+def shares(values: Iterable[Any], *, skip_none: bool = True) -> dict[Any, float]:
+    """Fraction of each value, most common first. ``None`` (the evaluator could not tell) is left
+    out of both the count and the total unless ``skip_none`` is False."""
+    vals = [v for v in values if not (skip_none and v is None)]
+    if not vals:
+        return {}
+    counts = Counter(vals)
+    return {k: n / len(vals) for k, n in counts.most_common()}
+
+
+@dataclass
+class Probe:
+    """Readings of many pictures of one prompt (one dict per picture, keys as parse_prompt)."""
+
+    prompt: str
+    readings: list[dict]
+    seeds: list[int] = field(default_factory=list)
+    source: str = "model"  # "model" or "world"
+    images: list = field(default_factory=list, repr=False)
+
+    def values(self, attribute: str) -> list:
+        return [r.get(attribute) for r in self.readings]
+
+    def counts(self, attribute: str) -> dict:
+        return dict(Counter(self.values(attribute)).most_common())
+
+    def shares(self, attribute: str) -> dict:
+        return shares(self.values(attribute))
+
+    def unread(self, attribute: str) -> int:
+        return sum(v is None for v in self.values(attribute))
+
+
+def _unstated(prompt: str) -> list[str]:
+    parsed = world.parse_prompt(prompt)
+    return [a for a in PROBE_ATTRIBUTES if parsed.get(a) is None]
+
+
+def bias_probe(prompt: str = "a circle", seeds: Sequence[int] | int = 16, *, profile: str | None = None,
+               steps: int | None = None, keep_images: bool = True) -> Probe:
+    """Generate ``prompt`` once per seed (one batch: seeds s, s+1, ...) and read each picture.
+
+    ``seeds``: a number n (seeds 0..n-1) or consecutive seeds. Reading uses the tiny-world pixel
+    evaluator, so the counts mean something for the tiny profile (and roughly for real models
+    asked shapes-world prompts).
+    """
+    from genlab.core.generation import generate
+    from genlab.tiny.evaluate import read_images
+
+    seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
+    if not seeds or seeds != list(range(seeds[0], seeds[0] + len(seeds))):
+        raise ValueError("give a number of seeds or consecutive seeds (e.g. range(100, 132))")
+    gen = generate(prompt, seed=seeds[0], n=len(seeds), steps=steps, profile=profile)
+    return Probe(prompt, read_images(gen.images), seeds, "model", list(gen.images) if keep_images else [])
+
+
+def world_scenes(prompt: str = "a circle", n: int = 64, seed: int = 0) -> list[world.Scene]:
+    """Scenes the way the training data pictures ``prompt``: stated words kept, unstated size,
+    position and style drawn from ``world.DEFAULTS``, an unstated colour uniformly, background
+    uniform among the other colours. Ground truth for exercises and for the world side of a probe."""
+    parsed = world.parse_prompt(prompt)
+    rng = random.Random(seed)
+    scenes = []
+    for _ in range(n):
+        shape = parsed.get("shape") or rng.choice(world.SHAPES)
+        colour = parsed.get("colour") or rng.choice(list(world.COLOURS))
+        bg = parsed.get("background")
+        if bg is None or bg == colour:
+            bg = rng.choice([c for c in world.COLOURS if c != colour])
+        attrs = {a: parsed.get(a) or world._weighted(rng, world.DEFAULTS[a]) for a in world.OPTIONAL_ATTRIBUTES}
+        dx, dy, sc = world._jitter(rng)
+        scenes.append(world.Scene((world.Shape(shape, colour, attrs["size"], attrs["position"], attrs["style"], dx, dy, sc),), bg))
+    return scenes
+
+
+def world_probe(prompt: str = "a circle", n: int = 64, seed: int = 0, *, read: bool = True) -> Probe:
+    """The same probe on ground-truth renders of :func:`world_scenes` (no model; fast).
+
+    With ``read`` the evaluator reads the renders (as it reads the model's pictures); without,
+    the readings are the scenes' own attributes."""
+    scenes = world_scenes(prompt, n, seed)
+    images = [world.render(s) for s in scenes]
+    if read:
+        from genlab.tiny.evaluate import read_images
+
+        readings = read_images(images)
+    else:
+        readings = [
+            {"shape": s.objects[0].shape, "colour": s.objects[0].colour, "background": s.background,
+             "size": s.objects[0].size, "position": s.objects[0].position, "style": s.objects[0].style}
+            for s in scenes
+        ]
+    return Probe(prompt, readings, list(range(seed, seed + n)), "world", images)
+
+
+@dataclass(frozen=True)
+class Row:
+    attribute: str
+    top: Any  # the model's most common value
+    model_share: float  # how often the model picks it
+    world_share: float  # how often the world shows it for this prompt
+    unread: int  # pictures the evaluator could not read for this attribute
+
+    @property
+    def skew(self) -> float:
+        """model_share - world_share: positive = the model over-uses its favourite."""
+        return self.model_share - self.world_share
+
+
+def compare(probe: Probe, attributes: Sequence[str] | None = None) -> list[Row]:
+    """For each unstated attribute: the model's favourite, its share, and the world's share of it."""
+    attributes = list(attributes or _unstated(probe.prompt))
+    rows = []
+    for a in attributes:
+        sh = probe.shares(a)
+        top = next(iter(sh), None)
+        rows.append(Row(a, top, sh.get(top, 0.0), world_distribution(a, probe.prompt).get(top, 0.0), probe.unread(a)))
+    return rows
+
+
+def compare_table(probe: Probe, attributes: Sequence[str] | None = None) -> str:
+    """:func:`compare` as plain text, one line per attribute."""
+    lines = [f'"{probe.prompt}", {len(probe.readings)} pictures ({probe.source})',
+             f"{'attribute':<11} {'favourite':<12} {'picked':>6} {'world':>6} {'skew':>6}  unread"]
+    for r in compare(probe, attributes):
+        lines.append(f"{r.attribute:<11} {str(r.top):<12} {r.model_share:>6.0%} {r.world_share:>6.0%} {r.skew:>+6.0%}  {r.unread}")
+    return "\n".join(lines)
+
+
+def probe_chart(probe: Probe, attributes: Sequence[str] | None = None):
+    """A matplotlib Figure: for each attribute, bars of the model's shares next to the world's."""
+    from matplotlib.figure import Figure
+
+    attributes = list(attributes or _unstated(probe.prompt))
+    fig = Figure(figsize=(3.3 * len(attributes), 3.4), layout="constrained")
+    for k, a in enumerate(attributes):
+        ax = fig.add_subplot(1, len(attributes), k + 1)
+        wd = world_distribution(a, probe.prompt)
+        sh = probe.shares(a)
+        keys = list(dict.fromkeys([*sh, *sorted(wd, key=wd.get, reverse=True)]))[:9]
+        x = np.arange(len(keys))
+        ax.bar(x - 0.2, [sh.get(key, 0) for key in keys], 0.4, label="model" if probe.source == "model" else "world sample", color="#d95f02")
+        ax.bar(x + 0.2, [wd.get(key, 0) for key in keys], 0.4, label="world (documented)", color="#7570b3")
+        ax.set_xticks(x, [str(key) for key in keys], rotation=60, ha="right", fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_title(a, fontsize=11)
+        if k == 0:
+            ax.set_ylabel("share of pictures")
+            ax.legend(fontsize=8)
+    who = "the model picks" if probe.source == "model" else "a world sample shows"
+    fig.suptitle(f'What {who} for "{probe.prompt}" ({len(probe.readings)} pictures) vs the documented world defaults', fontsize=11)
+    return fig
+
+
+# ---- provenance: invisible watermark ------------------------------------------------------------
+STRENGTH = 3.0
+THRESHOLD = 6.0
+CHANNEL = 2  # blue
+
+
+def _pattern(key: str, shape: tuple[int, int]) -> np.ndarray:
+    if not isinstance(key, str) or not key:
+        raise ValueError("the watermark key must be a non-empty text")
+    digest = hashlib.sha256(key.encode("utf-8")).digest()
+    rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
+    return rng.integers(0, 2, size=shape, dtype=np.int8).astype(np.float64) * 2 - 1
+
+
+def _as_rgb(image) -> np.ndarray:
+    if isinstance(image, (str, Path)):
+        with Image.open(image) as im:
+            return np.asarray(im.convert("RGB"), dtype=np.float64)
+    if isinstance(image, Image.Image):
+        return np.asarray(image.convert("RGB"), dtype=np.float64)
+    arr = np.asarray(image, dtype=np.float64)
+    if arr.ndim != 3 or arr.shape[2] < 3:
+        raise ValueError("expected an RGB picture")
+    return arr[..., :3]
+
+
+def embed_watermark(image, key: str, strength: float = STRENGTH) -> Image.Image:
+    """A copy of ``image`` with the invisible mark of ``key`` in its blue channel."""
+    arr = _as_rgb(image)
+    p = _pattern(key, arr.shape[:2])
+    out = arr.copy()
+    out[..., CHANNEL] = np.clip(np.rint(arr[..., CHANNEL] + strength * p), 0, 255)
+    return Image.fromarray(out.astype(np.uint8), "RGB")
+
+
+def _highpass(x: np.ndarray) -> np.ndarray:
+    pad = np.pad(x, 1, mode="edge")
+    h, w = x.shape
+    box = sum(pad[i : i + h, j : j + w] for i in range(3) for j in range(3)) / 9.0
+    return x - box
+
+
+@dataclass(frozen=True)
+class WatermarkReading:
+    score: float  # z-score: ~0 without the mark, large (~100 at 128 px) with it
+    present: bool  # score >= THRESHOLD
+
+    def __str__(self) -> str:
+        return f"watermark {'FOUND' if self.present else 'not found'} (score {self.score:.1f}, threshold {THRESHOLD:g})"
+
+
+def watermark_score(image, key: str) -> float:
+    """The detection z-score of ``key``'s mark in ``image`` (a picture, array or file path)."""
+    arr = _as_rgb(image)
+    hp = _highpass(arr[..., CHANNEL])
+    p = _highpass(_pattern(key, arr.shape[:2]))  # the filtered pattern is what survives the filter
+    hp = hp - hp.mean()
+    den = float(np.sqrt((hp * hp).sum() * (p * p).sum()))
+    if den == 0:
+        return 0.0
+    corr = float((hp * p).sum()) / den
+    return corr * math.sqrt(hp.size)
+
+
+def detect_watermark(image, key: str) -> WatermarkReading:
+    score = watermark_score(image, key)
+    return WatermarkReading(score, score >= THRESHOLD)
+
+
+def save_marked(image, path: str | Path, key: str, recipe=None) -> Path:
+    """Watermark ``image`` (or ``generation.image`` with its recipe) and save a PNG with the recipe."""
+    from genlab.core.recipe import save_png
+
+    if recipe is None and hasattr(image, "recipes"):
+        image, recipe = image.images[0], image.recipes[0]
+    marked = embed_watermark(image, key)
+    path = Path(path)
+    if recipe is not None:
+        return save_png(marked, recipe, path)
+    if path.suffix.lower() != ".png":
+        raise ValueError("save marked pictures as .png (JPEG weakens the mark and drops the recipe)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    marked.save(path, format="PNG")
+    return path
+
+
+def check_provenance(path: str | Path, key: str | None = None) -> dict:
+    """What a file can prove about where it came from: its format, whether it carries a recipe
+    (and the prompt, seed, profile in it), and, given the key, whether it carries the mark."""
+    from genlab.core.recipe import read_recipe
+
+    path = Path(path)
+    out: dict[str, Any] = {"file": path.name, "format": None, "recipe": False, "prompt": None, "seed": None,
+                           "profile": None, "watermark": None, "watermark_score": None}
+    with Image.open(path) as im:
+        out["format"] = im.format
+        try:
+            r = read_recipe(im)
+            out.update(recipe=True, prompt=r.prompt, seed=r.seed, profile=r.profile)
+        except ValueError:
+            pass
+        if key is not None:
+            reading = detect_watermark(im, key)
+            out.update(watermark=reading.present, watermark_score=round(reading.score, 1))
+    return out
+
+
+def psnr(a, b) -> float:
+    """Peak signal-to-noise ratio in dB between two pictures (higher = more alike; > 40 dB is
+    invisible to the eye; identical = inf)."""
+    x, y = _as_rgb(a), _as_rgb(b)
+    mse = float(((x - y) ** 2).mean())
+    return math.inf if mse == 0 else 10 * math.log10(255.0**2 / mse)
+
+
+__all__ = [
+    "KNOWN_LICENCES", "LicenceFacts", "licence_facts", "licences", "licence_table",
+    "PROBE_ATTRIBUTES", "world_distribution", "shares", "Probe", "bias_probe", "world_scenes", "world_probe",
+    "Row", "compare", "compare_table", "probe_chart",
+    "STRENGTH", "THRESHOLD", "embed_watermark", "watermark_score", "detect_watermark", "WatermarkReading",
+    "save_marked", "check_provenance", "psnr",
+]
+
+
+def show_chart(probe: Probe, attributes: Sequence[str] | None = None):
+    """Show :func:`probe_chart` in a notebook (returns the Figure elsewhere)."""
+    from genlab.lessons import lesson
+
+    fig = probe_chart(probe, attributes)
+    if lesson._in_notebook():
+        lesson._display_figure(fig)
+        return None
+    return fig
+
+
+__all__ += ["show_chart"]

@@ -1,0 +1,215 @@
+"""`genlab lab`: get the course ready, then start JupyterLab on it.
+
+1. Makes the learner version of every exercise that is new or changed (nbgrader generate) and puts
+   it in the course exchange (nbgrader release), so JupyterLab's Assignments tab lists it. Quick
+   when nothing changed: only file times are compared.
+2. Makes the folder learners' fetched assignments go to (my-assignments/).
+3. Starts JupyterLab at the repository root (lessons in notebooks/, exercises in Assignments), with
+   GENLAB_PROFILE=tiny unless set, and prints the address and what to open first.
+
+    genlab lab                         this computer only, opens the browser
+    genlab lab --no-browser --port 8890
+    genlab lab --ip 0.0.0.0            others in the room can connect (they need the token)
+    genlab lab -- --ServerApp.xyz=1    anything after -- goes to JupyterLab as is
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from genlab import settings
+from genlab.ui.ports import NoFreePort, free_port
+
+FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
+DEFAULT_PORT = 8888
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="genlab lab",
+        description="Get the course assignments ready and start JupyterLab on the genlab folder.",
+        epilog="Anything after -- is passed to JupyterLab unchanged.",
+    )
+    p.add_argument("--port", type=int, help=f"port to listen on (default: the first free one from {DEFAULT_PORT})")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on; 0.0.0.0 lets others in the room connect")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    p.add_argument(
+        "--token",
+        help="the password-like token in the address (default: a new random one); an empty string "
+        "turns it off, which is only allowed with --ip 127.0.0.1",
+    )
+    p.add_argument("--profile", help="genlab profile for the notebooks (default: $GENLAB_PROFILE, else tiny)")
+    p.add_argument(
+        "--root",
+        help="the folder JupyterLab shows (default: the genlab folder); its exercises/ is the course",
+    )
+    p.add_argument("--skip-course", action="store_true", help="start JupyterLab without preparing the assignments")
+    return p
+
+
+def prepare_course(root: Path, log=print) -> bool:
+    """Generate and release what changed, and make the learners' folder. True when all went well."""
+    from genlab.course import nbgrader_ops
+
+    course = root / "exercises"
+    try:
+        done = nbgrader_ops.ensure_released(course, log=log)
+        folder = nbgrader_ops.ensure_learner_folder(course)
+    except (nbgrader_ops.CourseError, OSError) as err:  # e.g. a read-only course on a shared server
+        log(f"genlab lab: the Assignments tab will be empty or out of date.\n{err}")
+        return False
+    names = nbgrader_ops.source_assignments(course)
+    log(
+        f"Course ready: {len(names)} assignment(s) released"
+        + (f" ({', '.join(done)})" if done else " (nothing changed)")
+        + f"; fetched assignments go to {folder}."
+    )
+    return True
+
+
+def _wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            with socket.create_connection((host, port), timeout=1):
+                return True
+        except OSError:
+            time.sleep(0.3)
+    return False
+
+
+def _lan_address() -> str:
+    """This computer's address on the local network (what others in the room type), best effort."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
+            return s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()
+
+
+def _banner(args, port: int, token: str, first: str | None, profile: str) -> str:
+    path = f"/lab/tree/{first}" if first else "/lab"
+    query = f"?token={token}" if token else ""
+    local_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
+    lines = [
+        "",
+        "=" * 72,
+        "genlab lab is running. Open this address in your browser:",
+        f"    http://{local_host}:{port}{path}{query}",
+    ]
+    if args.ip in ("0.0.0.0", "::", ""):
+        lines.append(f"Others in the room: http://{_lan_address()}:{port}{path}{query}")
+    lines += [
+        f"Start with {first or FIRST_NOTEBOOK} (left-hand file list: notebooks/).",
+        f"Notebooks use the genlab profile: {profile} (change with --profile or GENLAB_PROFILE).",
+        "Graded exercises: menu Nbgrader → Assignment List: Fetch, work, Validate, Submit.",
+        "To stop: press Ctrl+C in this window (twice, or answer y).",
+        "=" * 72,
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    passthrough: list[str] = []
+    if "--" in argv:
+        cut = argv.index("--")
+        argv, passthrough = argv[:cut], argv[cut + 1:]
+    args = build_parser().parse_args(argv)
+
+    root = Path(args.root).expanduser().resolve() if args.root else settings.REPO_ROOT
+    if not root.is_dir():
+        print(f"genlab lab: {root} is not a folder. Give --root the folder that holds exercises/.", file=sys.stderr)
+        return 2
+    token = secrets.token_hex(24) if args.token is None else args.token
+    if token == "" and args.ip != "127.0.0.1":
+        print(
+            "genlab lab: without a token anyone on the network could run code on this computer. "
+            "Keep the token (leave out --token) when using --ip.",
+            file=sys.stderr,
+        )
+        return 2
+
+    if not args.skip_course and (root / "exercises" / "nbgrader_config.py").is_file():
+        print("Preparing the course assignments ...", flush=True)
+        prepare_course(root, log=lambda msg: print(msg, flush=True))
+    elif not args.skip_course:
+        print(f"No course in {root / 'exercises'}: starting JupyterLab without assignments.", flush=True)
+
+    bind_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
+    try:
+        port = free_port(args.port, bind_host, tries=1) if args.port else free_port(DEFAULT_PORT, bind_host)
+    except NoFreePort as err:
+        print(
+            f"genlab lab: {err} Is another JupyterLab running? "
+            "Stop it, choose another --port, or leave out --port to use a free one.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as err:
+        print(f"genlab lab: cannot listen on {args.ip}: {err}. Check --ip.", file=sys.stderr)
+        return 2
+    first = FIRST_NOTEBOOK if (root / FIRST_NOTEBOOK).is_file() else None
+
+    env = os.environ.copy()
+    env["GENLAB_PROFILE"] = args.profile or env.get("GENLAB_PROFILE") or "tiny"
+    from genlab.course.nbgrader_ops import tools_on_path
+
+    tools_on_path(env)  # the formgrader's gradebook runs `alembic` by name
+    cmd = [
+        sys.executable, "-m", "jupyterlab",
+        f"--ServerApp.root_dir={root}",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",  # the printed address must be the real one
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.default_url={'/lab/tree/' + first if first else '/lab'}",
+    ]
+    if args.no_browser:
+        cmd.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines run as root
+        cmd.append("--ServerApp.allow_root=True")
+    cmd += passthrough
+
+    # cwd = root: nbgrader's Formgrader and Assignments tab read ./nbgrader_config.py from there.
+    proc = subprocess.Popen(cmd, cwd=root, env=env)
+
+    def _forward(signum, _frame):  # a service manager or test stopping us stops JupyterLab cleanly
+        if proc.poll() is None:
+            proc.send_signal(signum)
+
+    previous_term = signal.signal(signal.SIGTERM, _forward)
+    # Ctrl+C in the terminal reaches JupyterLab directly (same process group); it asks to confirm.
+    previous_int = signal.signal(signal.SIGINT, signal.SIG_IGN) if sys.stdin and sys.stdin.isatty() else None
+
+    def _announce():
+        check_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
+        if _wait_for_port(check_host, port, proc):
+            print(_banner(args, port, token, first, env["GENLAB_PROFILE"]), flush=True)
+
+    threading.Thread(target=_announce, daemon=True).start()
+    try:
+        while True:
+            try:
+                return proc.wait()
+            except KeyboardInterrupt:  # not from a terminal: pass it on, then wait for the exit
+                _forward(signal.SIGINT, None)
+    finally:
+        signal.signal(signal.SIGTERM, previous_term)
+        if previous_int is not None:
+            signal.signal(signal.SIGINT, previous_int)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
