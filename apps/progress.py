@@ -16,11 +16,11 @@ Settings (environment variables, read on every page load):
 
 import datetime as dt
 import io
-import os
 
 import gradio as gr
 from PIL import Image
 
+from genlab import settings
 from genlab.course.progress import dashboard as dm
 from genlab.course.progress.gradebook import NoGradebookError, load_progress
 from genlab.course.progress.programme import ProgrammeError, load_programme
@@ -40,12 +40,12 @@ def _png(fig) -> Image.Image:
 
 
 def _settings():
-    as_of = os.environ.get("GENLAB_AS_OF", "").strip()
+    as_of = settings.get("GENLAB_AS_OF")
     return {
-        "course": os.environ.get("GENLAB_COURSE") or None,
-        "db_url": os.environ.get("GENLAB_GRADEBOOK") or None,
-        "programme": os.environ.get("GENLAB_PROGRAMME") or None,
-        "pseudonymise": os.environ.get("GENLAB_PSEUDONYMISE", "").strip().lower() in ("1", "yes", "true", "on"),
+        "course": settings.get("GENLAB_COURSE") or None,
+        "db_url": settings.get("GENLAB_GRADEBOOK") or None,
+        "programme": settings.get("GENLAB_PROGRAMME") or None,
+        "pseudonymise": settings.flag("GENLAB_PSEUDONYMISE"),
         "as_of": dt.date.fromisoformat(as_of) if as_of else None,
     }
 

@@ -25,7 +25,6 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
 
 A = "bench_tiny"
 
@@ -68,9 +67,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=None, help="genlab's pool size (default: CPU cores, at most 4)")
     args = p.parse_args(argv)
 
-    from nbgrader_helpers import CourseCopy
-
     from genlab.course import nbgrader_ops
+    from genlab.course.testing import CourseCopy
 
     base = Path(tempfile.mkdtemp(prefix="genlab-bench-autograde-"))
     course = CourseCopy(base, [])

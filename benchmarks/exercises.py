@@ -19,12 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from genlab.course import nbgrader_ops
+from genlab.course.testing import CourseCopy
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests"))
-
-from nbgrader_helpers import CourseCopy  # noqa: E402
-
-from genlab.course import nbgrader_ops  # noqa: E402
 from genlab.course.grading.autograde import autograde  # noqa: E402
 
 LEARNER = "bench"

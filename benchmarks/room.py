@@ -325,9 +325,9 @@ def main(argv=None) -> int:
         import logging
 
         logging.getLogger("genlab.room").setLevel(logging.WARNING)  # no per-request lines in the printout
-        from genlab.ui import room
         from genlab.core.pipelines import load_pipeline
         from genlab.core.profiles import get_profile
+        from genlab.ui import room
 
         profile = get_profile(profile_name)
         size = f"{profile.defaults.get('width', 512)}x{profile.defaults.get('height', 512)}"

@@ -18,7 +18,6 @@ from genlab.core.render import MAX_SEED
 from genlab.core.samplers import samplers
 from genlab.core.styles import NO_STYLE, apply_style, style_label, styles_for
 
-
 RANDOM_SEED = -1  # the seed box value that means "draw a new seed" (as in AUTOMATIC1111)
 
 

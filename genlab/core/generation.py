@@ -18,7 +18,6 @@ from genlab.core.profiles import Profile, get_profile
 from genlab.core.recipe import Recipe, read_recipe, save_png
 from genlab.core.render import MAX_SEED, BatchKey, PictureItem, draw_seed, render
 
-
 # ---- samplers ---------------------------------------------------------------------------------
 
 

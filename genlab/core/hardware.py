@@ -26,7 +26,7 @@ def best_device() -> str:
 
     GENLAB_DEVICE forces one (e.g. GENLAB_DEVICE=cpu to compare speeds on a GPU machine).
     """
-    forced = os.environ.get("GENLAB_DEVICE")
+    forced = settings.get("GENLAB_DEVICE")
     if forced:
         return forced
     import torch

@@ -145,8 +145,8 @@ def default_profile_name(video: bool = False) -> str:
     """GENLAB_PROFILE (or GENLAB_VIDEO_PROFILE) when set, else models.toml's default."""
     _, image_default, video_default = _load(str(settings.MODELS_TOML))
     if video:
-        return os.environ.get("GENLAB_VIDEO_PROFILE") or video_default
-    return os.environ.get("GENLAB_PROFILE") or image_default
+        return settings.get("GENLAB_VIDEO_PROFILE") or video_default
+    return settings.get("GENLAB_PROFILE") or image_default
 
 
 def get_profile(name: str | None = None, *, video: bool = False) -> Profile:

@@ -61,9 +61,9 @@ def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int]
     """Make every item's picture, in one call when memory allows. Returns (picture, recipe) per item."""
     import torch
 
+    from genlab.core.memory import in_chunks
     from genlab.core.pipelines import load_pipeline
     from genlab.core.profiles import Profile, get_profile
-    from genlab.core.memory import in_chunks
 
     prof = key.profile if isinstance(key.profile, Profile) else get_profile(key.profile)
     pipe = load_pipeline(key.task, prof, device=device)

@@ -13,7 +13,6 @@ from functools import lru_cache
 
 from genlab import settings
 
-
 generation_lock = threading.RLock()  # a scheduler holds state while it runs: one run at a time per process
 
 

@@ -14,7 +14,6 @@ from genlab import settings
 from genlab.core.i18n import UserError, t
 from genlab.core.profiles import Profile
 
-
 NO_STYLE = "none"
 
 

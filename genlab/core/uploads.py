@@ -13,7 +13,6 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from genlab.core.checks import size_label
 from genlab.core.i18n import UserError
 
-
 MAX_UPLOAD_PIXELS = 4096 * 4096  # bigger uploads are refused (the model works at its own size anyway)
 
 

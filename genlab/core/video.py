@@ -28,14 +28,14 @@ from pathlib import Path
 
 from PIL import Image
 
-from genlab.core.checks import MAX_GUIDANCE, MAX_PROMPT_CHARS, MAX_STEPS, number_in_range, whole_number, check_prompt, check_seed
+from genlab.core.checks import MAX_GUIDANCE, MAX_PROMPT_CHARS, MAX_STEPS, check_prompt, check_seed, number_in_range, whole_number
 from genlab.core.hardware import library_versions
 from genlab.core.i18n import UserError
 from genlab.core.imaging import slug
-from genlab.core.render import draw_seed
-from genlab.core.samplers import generation_lock, sampler_name_of
 from genlab.core.profiles import Profile, get_profile
 from genlab.core.recipe import Recipe
+from genlab.core.render import draw_seed
+from genlab.core.samplers import generation_lock, sampler_name_of
 
 MAX_FPS = 30
 MIN_FRAMES = 2
@@ -139,8 +139,8 @@ def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=
     """The clip's frames (ping-pong applied when asked) and its recipe."""
     import torch
 
-    from genlab.core.pipelines import load_pipeline
     from genlab.core.memory import in_chunks
+    from genlab.core.pipelines import load_pipeline
 
     prof = get_profile(request.profile)
     seed = request.seed if request.seed is not None else draw_seed()

@@ -210,7 +210,6 @@ def same_pixels(a: Image.Image, b: Image.Image) -> bool:
 def world_picture(prompt: str, seed: int = 0, size: int = 128) -> Image.Image:
     """A picture drawn by the shapes world's own painter (not by the model): exact content, known colours."""
     import random
-
     from dataclasses import replace
 
     from genlab.tiny.world import parse_prompt, render, sample_scene

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +46,7 @@ _FIELD_NAMES = {
 # ---- where lessons save ------------------------------------------------------------------------
 def outputs_root() -> Path:
     """The folder lessons save into: $GENLAB_OUTPUTS, else `outputs/` at the repo root."""
-    env = os.environ.get(OUTPUTS_ENV)
-    return Path(env).expanduser() if env else settings.REPO_ROOT / "outputs"
+    return settings.outputs_root()
 
 
 def output_dir(lesson: str) -> Path:

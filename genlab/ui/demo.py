@@ -35,7 +35,7 @@ from types import ModuleType
 from genlab import settings
 from genlab.ui.ports import NoFreePort, any_free_local_port, free_port
 
-APPS_DIR = Path(os.environ.get("GENLAB_APPS", settings.REPO_ROOT / "apps"))
+APPS_DIR = settings.apps_dir()
 DEFAULT_HOST = "127.0.0.1"
 PASSWORD_ENV = "GENLAB_DEMO_PASSWORD"
 SHARE_USER = "genlab"  # the name scripts use with a password (any name is accepted)
@@ -189,7 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--password", "--share-password",
         dest="password",
         metavar="PASSWORD",
-        default=os.environ.get(PASSWORD_ENV),
+        default=settings.get(PASSWORD_ENV) or None,
         help=f"ask for this workshop password (with any name; or give USER:PASSWORD) before the demo opens; also read from ${PASSWORD_ENV}",
     )
     parser.add_argument(

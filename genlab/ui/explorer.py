@@ -23,11 +23,11 @@ import gradio as gr
 from PIL import Image
 
 from genlab.core.checks import MAX_GUIDANCE, check_settings, number_in_range, options, whole_number
+from genlab.core.i18n import UserError, t
 from genlab.core.imaging import labelled_grid, slug
+from genlab.core.recipe import save_png
 from genlab.core.render import draw_seed
 from genlab.core.steps import StepRun, run_steps
-from genlab.core.i18n import UserError, t
-from genlab.core.recipe import save_png
 
 MAX_EXPLORER_STEPS = 50
 SHOW = ("noisy", "guess")

@@ -33,7 +33,6 @@ from collections import deque
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-
 log = logging.getLogger("genlab.room")
 
 DEFAULT_PER_PERSON = 2  # requests one browser may have waiting in room mode

@@ -28,9 +28,6 @@ from pathlib import Path
 import gradio as gr
 from PIL import Image
 
-from genlab.ui import room
-from genlab.core.imaging import labelled_grid, slug
-from genlab.core.render import draw_seed
 from genlab.core.checks import (  # noqa: F401 (apps read the limits as studio.MAX_STEPS, ...)
     AXES,
     MAX_BATCH_COUNT,
@@ -53,14 +50,16 @@ from genlab.core.checks import (  # noqa: F401 (apps read the limits as studio.M
     size_label,
     style_choices,
 )
-from genlab.core.i18n import UserError, language_of, t
+from genlab.core.i18n import UserError, add_texts, language_of, t
+from genlab.core.imaging import labelled_grid, slug
+from genlab.core.memory import OutOfMemory
+from genlab.core.recipe import Recipe, read_recipe, save_png
+from genlab.core.render import draw_seed
 from genlab.core.samplers import samplers
 from genlab.core.styles import NO_STYLE, all_styles, apply_style, style_label, text_in  # noqa: F401
 from genlab.core.uploads import MAX_UPLOAD_PIXELS, check_inpaint, check_source, fit, open_picture, path_of  # noqa: F401
-from genlab.core.i18n import add_texts
-from genlab.core.memory import OutOfMemory
+from genlab.ui import room
 from genlab.ui.i18n import L, as_gr_error
-from genlab.core.recipe import Recipe, read_recipe, save_png
 
 HISTORY_LIMIT = 40  # pictures kept per browser session; older ones drop off the end
 MAX_FILE_SIZE = "10mb"  # launch(max_file_size=...): bigger uploads never reach the app (HTTP 413)

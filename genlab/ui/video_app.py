@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import gradio as gr
 
-from genlab.core.uploads import check_source
 from genlab.core.checks import check_strength
+from genlab.core.uploads import check_source
 from genlab.core.video import check_clip, make_clip
 from genlab.ui.studio import handling, output_dir, progress_reporter
 

@@ -119,8 +119,8 @@ def _stop_output(text: str, ename: str = "GradingStopped"):
 def _execute_class(sandbox: Sandbox, db_lock: threading.Lock, policy: SandboxPolicy):
     """nbgrader's Execute preprocessor, running kernels in `sandbox` (see the module docstring)."""
     from jupyter_core.utils import run_sync
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbclient.client import NotebookClient
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from nbgrader.preprocessors import Execute
 
     class SandboxExecute(Execute):
@@ -256,10 +256,10 @@ def _stops_in_autograded(lay, assignment: str, learner: str) -> dict:
 # ---- the run ------------------------------------------------------------------------------------
 def _run_pool(*, lay, assignment, policy, base_cfg, todo, n_workers, db_lock, results, done_count, total, progress, log, **_unused):
     """Grade `todo` [(learner, fingerprint)] in a pool of sandboxed kernels; fills `results`."""
+    from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
     from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
-    from nbconvert.preprocessors import ClearMetadataPreprocessor
 
     with Sandbox(lay.root, policy, log=log) as sandbox:
         run_warning = sandbox.warning

@@ -26,6 +26,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from genlab import settings
+
 CHECKING_ENV = "GENLAB_CHECKING"
 _SELF_CALL = re.compile(r"(genlab\.check|course\.check|check_my_work)\s*\(")
 
@@ -137,7 +139,7 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
 
 def check(notebook: str | os.PathLike | None = None, *, timeout: int = 900, cell_timeout: int = 180, quiet: bool = False) -> CheckResult | None:
     """Check `notebook` (default: the notebook this cell is in) in a separate process; print what to fix."""
-    if os.environ.get(CHECKING_ENV):
+    if settings.flag(CHECKING_ENV):
         return None  # we are the notebook being checked
     notebook = notebook or _current_notebook()
     if not notebook:

@@ -19,8 +19,8 @@ and releases it to the exchange, where learners fetch it from JupyterLab's Assig
 from __future__ import annotations
 
 import os
-import sys
 import re
+import sys
 
 from nbformat import NotebookNode
 

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from genlab import settings
 from genlab.course.progress import gradebook as gbm
 from genlab.course.progress.gradebook import Progress
 from genlab.course.progress.programme import Programme, load_programme
@@ -93,7 +94,7 @@ def pseudonym_salt(salt: str | None = None) -> str:
     a pseudonym; without it pseudonyms change."""
     if salt:
         return salt
-    env = os.environ.get(SALT_ENV, "").strip()
+    env = settings.get(SALT_ENV)
     if env:
         return env
     path = salt_file()
@@ -416,7 +417,7 @@ def local_today(timezone: str | None = None) -> dt.date:
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
     try:
-        tz = ZoneInfo(timezone or os.environ.get("GENLAB_TIMEZONE") or "America/Mexico_City")
+        tz = ZoneInfo(timezone or settings.get("GENLAB_TIMEZONE"))
     except (ZoneInfoNotFoundError, ValueError):
         tz = dt.timezone.utc
     return dt.datetime.now(tz).date()

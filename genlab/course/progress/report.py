@@ -27,6 +27,7 @@ import os
 import sys
 from pathlib import Path
 
+from genlab import settings
 from genlab.course.progress import dashboard as dashmod
 from genlab.course.progress.exports import fmt_points, write_csv  # noqa: F401 (report.write_csv: the report's CSV)
 from genlab.course.progress.gradebook import (
@@ -477,7 +478,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--salt", help="the secret for --pseudonymise (the same salt gives the same pseudonyms)")
     p.add_argument(
         "--timezone",
-        default=os.environ.get("GENLAB_TIMEZONE", DEFAULT_TIMEZONE),
+        default=settings.get("GENLAB_TIMEZONE") or DEFAULT_TIMEZONE,
         help=f"time zone for dates on the page (default: $GENLAB_TIMEZONE or {DEFAULT_TIMEZONE})",
     )
     return p

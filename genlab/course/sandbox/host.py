@@ -629,7 +629,7 @@ class Sandbox:
                 self._zygote.wait()
             self._zygote_log.close()
             self._zygote = None
-        if self.root is not None and not os.environ.get("GENLAB_SANDBOX_KEEP"):
+        if self.root is not None and not settings.flag("GENLAB_SANDBOX_KEEP"):
             shutil.rmtree(self.root, ignore_errors=True)
             self.root = None
 
@@ -682,7 +682,7 @@ class Sandbox:
         return inner
 
     def release(self, slot: Slot) -> None:
-        if os.environ.get("GENLAB_SANDBOX_KEEP"):  # debugging: keep kernel.log and the working copy
+        if settings.flag("GENLAB_SANDBOX_KEEP"):  # debugging: keep kernel.log and the working copy
             return
         shutil.rmtree(slot.dir, ignore_errors=True)
 
@@ -693,7 +693,7 @@ class Sandbox:
 
 def _remove_stale(base: Path) -> None:
     """Remove the folders of grading runs that were killed (their process is gone)."""
-    if os.environ.get("GENLAB_SANDBOX_KEEP"):
+    if settings.flag("GENLAB_SANDBOX_KEEP"):
         return
     for d in base.glob("genlab-sandbox-*-*"):
         try:

@@ -19,16 +19,15 @@ import httpx
 import pytest
 import torch
 from app_helpers import launch_app
-
-from genlab.ui.ports import any_free_local_port
 from gradio_client import Client
 from gradio_client.exceptions import ValidationError
 
 import genlab
-from genlab.ui import demo as genlab_demo
-from genlab.ui import room
 from genlab.core import memory
 from genlab.core.profiles import get_profile
+from genlab.ui import demo as genlab_demo
+from genlab.ui import room
+from genlab.ui.ports import any_free_local_port
 
 PASSWORD = "tacos2024"
 FAST = dict(steps=2, sampler="Euler")

@@ -30,9 +30,9 @@ from genlab.course import nbgrader_ops
 from genlab.course.grading.autograde import autograde, marker_path
 from genlab.course.grading.feedback import feedback, split_hidden
 from genlab.course.sandbox import SandboxPolicy, best_mode, bwrap_argv, hidden_paths
-from nbgrader_helpers import CourseCopy
+from genlab.course.testing import CourseCopy
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "submissions"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "submissions"))
 import probe  # noqa: E402
 
 A = probe.ASSIGNMENT

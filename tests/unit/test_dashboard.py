@@ -14,8 +14,16 @@ from PIL import Image
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
-from test_report import (  # noqa: E402  (the gradebook builders live with the report tests)
-    A1, A2, A3, A4, A5, AS_OF, build_course, build_programme_course, new_gradebook,
+from course_builders import (  # noqa: E402  (the gradebook builders live with the report tests)
+    A1,
+    A2,
+    A3,
+    A4,
+    A5,
+    AS_OF,
+    build_course,
+    build_programme_course,
+    new_gradebook,
 )
 
 from genlab.course.progress import dashboard as dm  # noqa: E402

@@ -14,7 +14,7 @@ from PIL import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
-from test_report import A1, AS_OF, build_programme_course  # noqa: E402
+from course_builders import A1, AS_OF, build_programme_course  # noqa: E402
 
 from genlab.course.progress import dashboard as dm  # noqa: E402
 from genlab.course.progress import report  # noqa: E402

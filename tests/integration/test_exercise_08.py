@@ -15,10 +15,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from genlab.course.testing import ExerciseSpec, grade_cells
 from genlab.lessons import responsible
 from genlab.tiny import world
-from nbgrader_helpers import ExerciseSpec, grade_cells
-
 
 
 # ---- fast: genlab.responsible ------------------------------------------------------------------
@@ -142,7 +141,7 @@ def test_ethics_checklist_items_match_the_capstone_checklist():
     import json
     import re
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     text = (root / "workshops" / "ethics_checklist.md").read_text(encoding="utf-8")
     rows = [line for line in text.splitlines() if re.match(r"\|\s*\d+\s*\|", line)]
     assert len(rows) == 9

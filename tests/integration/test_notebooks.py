@@ -24,10 +24,10 @@ import nbformat
 import pytest
 from PIL import Image
 
-from genlab.lessons import lesson
 from genlab import settings
 from genlab.core.generation import Generation
 from genlab.core.recipe import Recipe, read_recipe, save_png
+from genlab.lessons import lesson
 
 NOTEBOOKS_DIR = settings.NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))

@@ -13,7 +13,7 @@ from PIL import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")]
 
-from test_report import AS_OF, build_programme_course  # noqa: E402
+from course_builders import AS_OF, build_programme_course  # noqa: E402
 
 from genlab.course.progress import dashboard as dm  # noqa: E402
 

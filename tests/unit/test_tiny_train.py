@@ -14,7 +14,7 @@ import pytest
 
 from genlab.tiny import train, world
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_presets_are_complete_and_fit_their_budgets():

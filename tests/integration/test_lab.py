@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from genlab import settings
-from genlab.ui.ports import any_free_local_port
 from genlab.course import nbgrader_ops
+from genlab.ui.ports import any_free_local_port
 
 ASSIGNMENT = "01_first_images"
 TOKEN = "genlab-test-token-0123456789"

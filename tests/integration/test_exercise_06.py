@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbgrader_helpers import ExerciseSpec
+from genlab.course.testing import ExerciseSpec
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 pytestmark = pytest.mark.filterwarnings("ignore::sqlalchemy.exc.SAWarning")
 
-from test_report import PROGRAMME_TOML, build_course, build_programme_course  # noqa: E402
+from course_builders import PROGRAMME_TOML, build_course, build_programme_course  # noqa: E402
 
 from genlab.course.progress import certificates as cert  # noqa: E402
 from genlab.course.progress import gradebook as gbm  # noqa: E402

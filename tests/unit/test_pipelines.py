@@ -9,8 +9,8 @@ import pytest
 
 import genlab
 from genlab.core import pipelines
-from genlab.settings import REPO_ROOT
 from genlab.core.profiles import all_profiles, get_profile
+from genlab.settings import REPO_ROOT
 
 SHA = "0123456789abcdef0123456789abcdef01234567"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbgrader_helpers import ExerciseSpec, grade_cells
+from genlab.course.testing import ExerciseSpec, grade_cells
 
 # learner -> ({answer cell: tests/fixtures/exercises/00/<file>.py}, the test cells that must score 0)
 WRONG = {

@@ -10,9 +10,9 @@ import pytest
 from genlab.course import cli, nbgrader_ops
 from genlab.course.grading.check import check
 from genlab.course.learners import read_roster
-from nbgrader_helpers import CourseCopy
+from genlab.course.testing import CourseCopy
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "submissions"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "submissions"))
 import probe  # noqa: E402
 
 A = probe.ASSIGNMENT
@@ -95,7 +95,7 @@ def test_grade_all_runs_the_whole_cycle(course, capsys):
 def test_check_my_work_says_what_to_fix(tmp_path, capsys):
     import nbformat
 
-    from nbgrader_helpers import with_cell_sources
+    from genlab.course.testing import with_cell_sources
 
     source = probe.source_notebook()
     # a learner's copy: no hidden tests, a wrong task 1, task 3 not answered, and a check cell

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from nbgrader_helpers import CourseCopy, grade_cells, with_cell_sources
+from genlab.course.testing import CourseCopy, grade_cells, with_cell_sources
 
 pytestmark = pytest.mark.slow
 

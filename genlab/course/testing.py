@@ -48,7 +48,7 @@ from genlab import settings
 from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
-WRONG_ANSWERS_DIR = Path(__file__).parent / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
+WRONG_ANSWERS_DIR = settings.REPO_ROOT / "tests" / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
 
 
 def _tail(text: str, n: int = 6000) -> str:
@@ -112,7 +112,7 @@ class CourseCopy:
             JUPYTER_RUNTIME_DIR=str(home / ".local/share/jupyter/runtime"),
             GENLAB_EXCHANGE=str(base / "exchange"),
             GENLAB_ASSIGNMENT_DIR=str(base / "my-assignments"),
-            GENLAB_PROFILE=os.environ.get("GENLAB_PROFILE", "tiny"),
+            GENLAB_PROFILE=settings.get("GENLAB_PROFILE") or "tiny",
             HF_HUB_OFFLINE="1",
             TQDM_DISABLE="1",
             PYTHONUNBUFFERED="1",

@@ -4,7 +4,7 @@ source of one answer cell each) loses exactly the points of its task."""
 
 from __future__ import annotations
 
-from nbgrader_helpers import ExerciseSpec
+from genlab.course.testing import ExerciseSpec
 
 # learner -> ({answer cell: tests/fixtures/exercises/04/<file>.py}, the test cells that must score 0)
 WRONG = {

@@ -19,10 +19,10 @@ from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
 import genlab
-from genlab.ui import demo as genlab_demo
 from genlab.core import i18n
-from genlab.ui import studio as st
 from genlab.core.generation import MAX_SEED
+from genlab.ui import demo as genlab_demo
+from genlab.ui import studio as st
 
 studio = app_server("studio")
 
