@@ -114,6 +114,6 @@ def test_only_settings_reads_genlab_variables():
         if path.name == "settings.py":
             continue
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-            if "GENLAB_" in line and ("environ" in line or "getenv" in line):
+            if "GENLAB_" in line and ("os.environ" in line or "getenv(" in line):
                 offenders.append(f"{path.relative_to(REPO)}:{n}: {line.strip()}")
     assert offenders == []
