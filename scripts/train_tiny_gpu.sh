@@ -11,7 +11,7 @@
 # It trains the image model (VAE, then UNet + text encoder) into $OUT/tiny-shapes and the
 # motion adapter into $OUT/tiny-shapes-motion (preset "gpu": held to 5.6 + 1.8 minutes,
 # start-up included), logs to $OUT/train.log, optionally samples a preview grid into
-# $OUT/preview.png (TINY_PREVIEW_S=35: scored by genlab.tiny.evaluate if its weights are
+# $OUT/preview.png (TINY_PREVIEW_S=35: scored by genlab.tiny.evaluator if its weights are
 # present; off by default, `genlab tiny evaluate` scores the result on any machine), and packs
 # each model folder into a tar in $OUT (the folders
 # themselves are then removed). Files over 15 MB are split into .partN pieces (rebuild with

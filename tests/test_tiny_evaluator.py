@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlab.tiny import evaluate as E
+from genlab.tiny import evaluator as E
 from genlab.tiny import world
 
 

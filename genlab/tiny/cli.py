@@ -12,7 +12,8 @@ Sub-commands::
     genlab tiny grid                 the labelled picture grid docs/tiny-samples.png
     genlab tiny train-evaluator      retrain the evaluator's shape/style CNN (CPU, seeded)
 
-``python -m genlab.tiny.cli ...`` is the same command.
+``python -m genlab.tiny.cli ...`` is the same command. Models and the evaluator are found through
+:mod:`genlab.settings` (``$GENLAB_ASSETS``, ``$GENLAB_TINY_EVALUATOR``).
 """
 
 from __future__ import annotations
@@ -26,10 +27,11 @@ import time
 import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "assets" / "models" / "tiny-shapes"
-DEFAULT_MOTION = ROOT / "assets" / "models" / "tiny-shapes-motion"
-DEFAULT_GRID = ROOT / "docs" / "tiny-samples.png"
+from genlab import settings
+
+DEFAULT_MODEL = settings.MODELS_DIR / "tiny-shapes"
+DEFAULT_MOTION = settings.MODELS_DIR / "tiny-shapes-motion"
+DEFAULT_GRID = settings.REPO_ROOT / "docs" / "tiny-samples.png"
 
 # Acceptance bars: (group, attribute, bar). "two-object" and clip attributes other than motion
 # are reported without a bar.
@@ -169,10 +171,8 @@ def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, g
 
 def _shown(path: Path) -> str:
     """A path as a report shows it: relative to the repository when inside it."""
-    from genlab import paths
-
     try:
-        return str(Path(path).resolve().relative_to(paths.REPO_ROOT))
+        return str(Path(path).resolve().relative_to(settings.REPO_ROOT))
     except ValueError:
         return str(path)
 
@@ -346,7 +346,7 @@ def _write_report(report_dir: Path | None, name: str, payload: dict, markdown: s
 
 
 def _evaluator_only(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     t0 = time.time()
     n = args.n or 400
@@ -381,7 +381,7 @@ def _evaluator_only(args) -> int:
 def _evaluate(args) -> int:
     if args.evaluator_only:
         return _evaluator_only(args)
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     t0 = time.time()
     if args.motion_only and args.clips == 0:
@@ -451,7 +451,7 @@ def _evaluate(args) -> int:
 
 
 def _grid(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
     from genlab.tiny import world
 
     pipe = load_image_pipeline(args.model)
@@ -479,7 +479,7 @@ def _grid(args) -> int:
 
 
 def _train_evaluator(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     meta = E.train_evaluator(args.out, n_images=args.images, epochs=args.epochs, seed=args.seed)
     print(json.dumps(meta, indent=2))
@@ -526,9 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_grid)
 
     p = sub.add_parser("train-evaluator", help="retrain the evaluator's shape/style CNN (CPU, seeded, a few minutes)")
-    from genlab.tiny.evaluate import EVALUATOR_DIR
-
-    p.add_argument("--out", default=str(EVALUATOR_DIR))
+    p.add_argument("--out", default=None, help="folder for the weights (default: $GENLAB_TINY_EVALUATOR, else the shipped evaluator's)")
     p.add_argument("--images", type=int, default=6000)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)
