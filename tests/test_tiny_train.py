@@ -184,3 +184,124 @@ def test_motion_contrast_asks_the_caption_to_denoise_better_than_the_opposite_mo
     assert (far.t >= motion.CONTRAST_T_MIN).all()
     alike = Denoiser(wrong=0.0)  # the words make no difference: the whole margin is missing
     assert motion.motion_contrast(alike, Encoder(), noise, z, ids, opposite, 8, gen, torch.device("cpu")).item() == pytest.approx(motion.CONTRAST_MARGIN)
+
+
+# ------------------------------------------------------------------------------------------
+# The library pieces (diffusers' compute_snr, add_noise, EMAModel) give what the hand-written
+# ones did: the shipped models were trained with those.
+
+
+def _hand_written_min_snr(ac, t, gamma=diffusion.MIN_SNR_GAMMA):
+    """The trainer's weights before diffusers' compute_snr: min(SNR, 5) / SNR, SNR = a / (1 - a)."""
+    snr = ac / (1 - ac)
+    return (snr.clamp(max=gamma) / snr)[t]
+
+
+def test_min_snr_weights_match_the_hand_written_formula():
+    import torch
+
+    noise = diffusion.Noise(torch.device("cpu"))
+    ac = noise.scheduler.alphas_cumprod
+    t = torch.arange(noise.n)
+    new = diffusion.min_snr_weights(noise.scheduler, t)
+    old = _hand_written_min_snr(ac, t)
+    assert torch.allclose(new, old, rtol=1e-5, atol=0), (new - old).abs().max()
+    assert new[0] < 0.01 and new[-1] == 1.0  # low noise: weighted down; high noise: weight 1
+    # ...and so the loss on a batch.
+    g = torch.Generator().manual_seed(0)
+    tb = torch.randint(0, noise.n, (64,), generator=g)
+    pred, eps = torch.randn(64, 4, 16, 16, generator=g), torch.randn(64, 4, 16, 16, generator=g)
+    a = diffusion.weighted_mse(pred, eps, diffusion.min_snr_weights(noise.scheduler, tb))
+    b = ((pred - eps).pow(2).flatten(1).mean(1) * _hand_written_min_snr(ac, tb)).mean()
+    assert torch.allclose(a, b, rtol=1e-5)
+
+
+def test_noise_is_the_hand_written_forward_process_with_offset_noise():
+    import torch
+
+    noise = diffusion.Noise(torch.device("cpu"))
+    z = torch.randn(8, 4, 16, 16, generator=torch.Generator().manual_seed(1))
+    zt, t, eps, w = noise(z, torch.Generator().manual_seed(2))
+    g = torch.Generator().manual_seed(2)  # the same draws, by hand
+    t_ref = torch.randint(0, 1000, (8,), generator=g)
+    eps_ref = torch.randn(z.shape, generator=g) + diffusion.NOISE_OFFSET * torch.randn((8, 4, 1, 1), generator=g)
+    ac = noise.scheduler.alphas_cumprod
+    zt_ref = ac.sqrt()[t_ref].view(-1, 1, 1, 1) * z + (1 - ac).sqrt()[t_ref].view(-1, 1, 1, 1) * eps_ref
+    assert torch.equal(t, t_ref) and torch.equal(eps, eps_ref)
+    assert torch.allclose(zt, zt_ref, atol=1e-6)
+    assert torch.allclose(w, _hand_written_min_snr(ac, t_ref), rtol=1e-5)
+    _, t_hi, _, _ = noise(z, torch.Generator().manual_seed(3), t_min=motion.CONTRAST_T_MIN)
+    assert (t_hi >= motion.CONTRAST_T_MIN).all()
+
+
+def test_ema_follows_the_hand_written_schedule():
+    """EMAModel's decay is min(decay, (1 + n) / (10 + n)) as before; only its very first update
+    copies the weights (the old one kept 10% of the initial ones), a difference that has
+    vanished (< 1e-6) within 30 steps."""
+    import torch
+
+    torch.manual_seed(0)
+    p = torch.nn.Parameter(torch.randn(100))
+    ema = loop.make_ema([p], decay=0.999)
+    shadow = p.detach().clone()
+    decays = []
+    for s in range(40):
+        with torch.no_grad():
+            p.add_(torch.randn(100) * 0.1)
+        ema.step([p])
+        d = min(0.999, (1.0 + s) / (10.0 + s))  # the hand-written EMA
+        shadow.lerp_(p.detach(), 1 - d)
+        decays.append((ema.cur_decay_value, d))
+    assert all(abs(a - b) < 1e-12 for a, b in decays[1:])
+    assert (ema.shadow_params[0] - shadow).abs().max() < 1e-6
+    before = p.detach().clone()
+    ema.copy_to([p])
+    assert torch.equal(p.detach(), ema.shadow_params[0]) and not torch.equal(before, p.detach())
+
+
+def test_ema_survives_a_checkpoint(tmp_path):
+    import torch
+
+    p = torch.nn.Parameter(torch.ones(3))
+    ema = loop.make_ema([p], decay=0.9)
+    for _ in range(5):
+        with torch.no_grad():
+            p.add_(1.0)
+        ema.step([p])
+    loop.save_checkpoint(tmp_path / "x.pt", {"ema": ema.state_dict()})
+    again = loop.make_ema([p], decay=0.9)
+    loop.load_ema_state(again, loop.load_checkpoint(tmp_path / "x.pt")["ema"], torch.device("cpu"))
+    assert again.optimization_step == 5 and torch.equal(again.shadow_params[0], ema.shadow_params[0])
+    assert loop.load_checkpoint(tmp_path / "missing.pt") is None
+
+
+def test_draw_from_cache_drops_a_tenth_of_the_captions_and_scales_latents():
+    import torch
+
+    n = 4000
+    cache = {"mean": torch.ones(n, 4, 2, 2, dtype=torch.float16), "std": torch.zeros(n, 4, 2, 2, dtype=torch.float16),
+             "ids": torch.full((n, 77), 7, dtype=torch.int32)}
+    empty = torch.zeros(77, dtype=torch.long)
+    z, ids = data.draw_from_cache(cache, torch.arange(n), 0.5, torch.Generator().manual_seed(0), empty)
+    assert torch.equal(z, torch.full((n, 4, 2, 2), 0.5))  # std 0: the mean, scaled
+    dropped = (ids == 0).all(1).float().mean().item()
+    assert abs(dropped - data.EMPTY_CAPTION_PROB) < 0.02 and ((ids == 7).all(1) | (ids == 0).all(1)).all()
+
+
+def test_vae_loss_is_zero_for_a_perfect_reconstruction():
+    import torch
+
+    from genlab.tiny.train import image
+
+    x = torch.rand(2, 3, 8, 8) * 2 - 1
+    loss, l1 = image.vae_loss(x, x.clone(), torch.tensor(0.0))
+    assert loss.item() == 0.0 and l1.item() == 0.0
+    loss, l1 = image.vae_loss(x, x + 0.1, torch.tensor(0.0))  # a flat shift has no edge error
+    assert l1.item() == pytest.approx(0.1) and loss.item() == pytest.approx(0.1 + 0.01, rel=1e-4)
+
+
+def test_old_public_names_still_work():
+    """``genlab.tiny.train`` is what scripts/train_tiny_gpu.sh and `genlab tiny train` call."""
+    assert callable(train.main) and train.PRESETS is presets.PRESETS
+    assert train.STARTED <= time.time()
+    assert set(presets.PRESETS) == {"smoke", "cpu", "gpu"} and presets.PRESETS["gpu"]["vae_crop"] is None
