@@ -32,8 +32,9 @@
 #
 # Rehearse it anywhere: TINY_PRESET=smoke TINY_DEVICE=cpu TINY_EVAL=0 TINY_PREVIEW_S=300.
 #
-# Only genlab/tiny/{train,architecture,world}.py are imported (genlab's package __init__ files
-# are bypassed), so gradio, nbgrader or jupyter need not be installed.
+# Only genlab/settings.py and genlab/tiny/ (the train/ package, architecture, world; the evaluator
+# for previews and scores) are imported (genlab/__init__.py is bypassed), so gradio, nbgrader or
+# jupyter need not be installed.
 set -euo pipefail
 
 : "${OUT:?set OUT to the output folder}"
@@ -48,7 +49,7 @@ if ! "$PY" -c "import diffusers" 2> /dev/null; then  # a bare GPU machine: diffu
 fi
 
 # Run genlab.tiny.train (or, with "cli" first, genlab.tiny.cli) without importing
-# genlab/__init__.py or genlab/tiny/__init__.py.
+# genlab/__init__.py (tests/test_tiny_layout.py checks that this works).
 BOOT="$(mktemp -d)/tiny_train.py"
 cat > "$BOOT" <<'PYEOF'
 import importlib, pathlib, sys, types
