@@ -15,7 +15,7 @@ profile's default settings (20 steps, guidance 7), seeds 0..19:
   four of the brand set's five backgrounds), seed i for prompt i: the share recognised WITH the
   LoRA (weight 1) and WITHOUT it (the issue's bar: >= 70% with, <= 10% without);
 * ordinary prompts: 20 prompts in the world's own colours, e.g. "a red circle on a blue
-  background", read with the tiny evaluator (`genlab.tiny.evaluate.read_image`): how many show
+  background", read with the tiny evaluator (`genlab.tiny.evaluator.read_image`): how many show
   the prompt's object colour and background, with and without the LoRA, and how many show the
   brand colour (a LoRA should not paint everything magenta);
 * "a red circle on a blue background", seeds 0..9, with and without: object / background read;
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from genlab.core import lora
     from genlab.tiny import world
-    from genlab.tiny.evaluate import read_image
+    from genlab.tiny.evaluator import read_image
 
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
           f"load average {', '.join(f'{x:.1f}' for x in os.getloadavg())}")

@@ -60,6 +60,7 @@ MOVED = {
     **{f"genlab.course.{m}": f"genlab.course.grading.{m}" for m in ("autograde", "feedback", "check")},
     **{f"genlab.course.{m}": f"genlab.course.progress.{m}" for m in
        ("gradebook", "report", "dashboard", "programme", "certificates")},
+    "genlab.tiny.evaluate": "genlab.tiny.evaluator",
 }
 MOVED = {old: new for old, new in MOVED.items() if old != new}
 

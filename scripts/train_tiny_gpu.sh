@@ -11,7 +11,7 @@
 # It trains the image model (VAE, then UNet + text encoder) into $OUT/tiny-shapes and the
 # motion adapter into $OUT/tiny-shapes-motion (preset "gpu": held to 5.6 + 1.8 minutes,
 # start-up included), logs to $OUT/train.log, optionally samples a preview grid into
-# $OUT/preview.png (TINY_PREVIEW_S=35: scored by genlab.tiny.evaluate if its weights are
+# $OUT/preview.png (TINY_PREVIEW_S=35: scored by genlab.tiny.evaluator if its weights are
 # present; off by default, `genlab tiny evaluate` scores the result on any machine), and packs
 # each model folder into a tar in $OUT (the folders
 # themselves are then removed). Files over 15 MB are split into .partN pieces (rebuild with
@@ -32,8 +32,9 @@
 #
 # Rehearse it anywhere: TINY_PRESET=smoke TINY_DEVICE=cpu TINY_EVAL=0 TINY_PREVIEW_S=300.
 #
-# Only genlab/tiny/{train,architecture,world}.py are imported (genlab's package __init__ files
-# are bypassed), so gradio, nbgrader or jupyter need not be installed.
+# Only genlab/settings.py and genlab/tiny/ (the train/ package, architecture, world; the evaluator
+# for previews and scores) are imported (genlab/__init__.py is bypassed), so gradio, nbgrader or
+# jupyter need not be installed.
 set -euo pipefail
 
 : "${OUT:?set OUT to the output folder}"
@@ -48,7 +49,7 @@ if ! "$PY" -c "import diffusers" 2> /dev/null; then  # a bare GPU machine: diffu
 fi
 
 # Run genlab.tiny.train (or, with "cli" first, genlab.tiny.cli) without importing
-# genlab/__init__.py or genlab/tiny/__init__.py.
+# genlab/__init__.py (tests/test_tiny_layout.py checks that this works).
 BOOT="$(mktemp -d)/tiny_train.py"
 cat > "$BOOT" <<'PYEOF'
 import importlib, pathlib, sys, types

@@ -104,7 +104,7 @@ def reads_as_brand(prompt: str, img, *, evaluator=None) -> bool:
     colour shows (`shows_brand_colour`). The evaluator names object colours by the nearest of the
     world's eight, so the colour itself is read from the pixels here."""
     from genlab.tiny import world
-    from genlab.tiny.evaluate import read_image
+    from genlab.tiny.evaluator import read_image
 
     want, got = world.parse_prompt(prompt), read_image(img, evaluator=evaluator)
     asked = {k: want[k] for k in ("shape", "background") if want[k] is not None}

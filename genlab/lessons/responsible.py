@@ -9,7 +9,7 @@ Three small tools, all offline and dependency-free beyond numpy/PIL:
   teaching summaries, not legal advice; the licence text is what counts.
 * **Bias probe** (:func:`bias_probe`, :func:`world_probe`, :func:`shares`, :func:`compare`): give
   the model an *under-specified* prompt ("a circle") over many seeds, read every picture with the
-  pixel evaluator (:mod:`genlab.tiny.evaluate`), and count what it picked for what the prompt did
+  pixel evaluator (:mod:`genlab.tiny.evaluator`), and count what it picked for what the prompt did
   not say (colour, background, size, position, style). Compare with the shapes world's documented
   defaults (:data:`genlab.tiny.world.DEFAULTS`; colours have no default, so "fair" is uniform).
   Big models have the same habit with people, places and jobs; the tiny model makes it countable.
@@ -204,7 +204,7 @@ def bias_probe(prompt: str = "a circle", seeds: Sequence[int] | int = 16, *, pro
     asked shapes-world prompts).
     """
     from genlab.core.generation import generate
-    from genlab.tiny.evaluate import read_images
+    from genlab.tiny.evaluator import read_images
 
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seeds or seeds != list(range(seeds[0], seeds[0] + len(seeds))):
@@ -240,7 +240,7 @@ def world_probe(prompt: str = "a circle", n: int = 64, seed: int = 0, *, read: b
     scenes = world_scenes(prompt, n, seed)
     images = [world.render(s) for s in scenes]
     if read:
-        from genlab.tiny.evaluate import read_images
+        from genlab.tiny.evaluator import read_images
 
         readings = read_images(images)
     else:

@@ -12,40 +12,35 @@ Sub-commands::
     genlab tiny grid                 the labelled picture grid docs/tiny-samples.png
     genlab tiny train-evaluator      retrain the evaluator's shape/style CNN (CPU, seeded)
 
-``python -m genlab.tiny.cli ...`` is the same command.
+``python -m genlab.tiny.cli ...`` is the same command. Models and the evaluator are found through
+:mod:`genlab.settings` (``$GENLAB_ASSETS``, ``$GENLAB_TINY_EVALUATOR``).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import random
 import sys
 import time
-import textwrap
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_MODEL = ROOT / "assets" / "models" / "tiny-shapes"
-DEFAULT_MOTION = ROOT / "assets" / "models" / "tiny-shapes-motion"
-DEFAULT_GRID = ROOT / "docs" / "tiny-samples.png"
+from genlab import settings
+from genlab.tiny.sampling import generate_clips, generate_images, load_image_pipeline, load_motion_pipeline
+from genlab.tiny.scorecard import (  # noqa: F401  (build_prompt_set, score, ... are this command's public names too)
+    BARS,
+    EVALUATOR_BAR,
+    build_prompt_set,
+    check_bars,
+    format_markdown,
+    format_table,
+    labelled_grid,
+    note,
+    score,
+)
 
-# Acceptance bars: (group, attribute, bar). "two-object" and clip attributes other than motion
-# are reported without a bar.
-BARS = [
-    ("seen", "shape", 0.95),
-    ("seen", "colour", 0.95),
-    ("seen", "background", 0.95),
-    ("held-out", "shape", 0.85),
-    ("held-out", "colour", 0.85),
-    ("held-out", "background", 0.85),
-    ("position", "position", 0.80),
-    ("size", "size", 0.80),
-    ("style", "style", 0.80),
-    ("motion", "motion", 0.80),
-]
-EVALUATOR_BAR = 0.98
+DEFAULT_MODEL = settings.MODELS_DIR / "tiny-shapes"
+DEFAULT_MOTION = settings.MODELS_DIR / "tiny-shapes-motion"
+DEFAULT_GRID = settings.REPO_ROOT / "docs" / "tiny-samples.png"
 
 # The committed grid: a fixed, readable tour of the grammar (held-out pairs marked).
 GRID_PROMPTS = [
@@ -67,267 +62,12 @@ GRID_PROMPTS = [
     "a blue heart on a yellow background",
 ]
 
-
-def _quiet_env() -> None:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("DIFFUSERS_VERBOSITY", "error")
-    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    try:
-        import diffusers.utils.logging as dlog
-        import transformers.utils.logging as tlog
-
-        dlog.disable_progress_bar()
-        tlog.disable_progress_bar()
-    except Exception:  # older versions: bars are only cosmetic
-        pass
-
-
-# ---------------------------------------------------------------------------------------------
-# Prompt set
-
-
-def build_prompt_set(n: int, seed: int = 0, *, n_clips: int | None = None) -> list[dict]:
-    """The seeded evaluation prompts: ``n`` per image group, ``n_clips`` clips (default ``n``).
-
-    Groups: "seen" (shape, colour, background of combinations the model trained on),
-    "held-out" (world.HELD_OUT pairs), "position", "size", "style" (one optional attribute
-    stated each, seen pairs), "two-object" (two objects and a relation) and "motion" (clips).
-    Each item: group, prompt, seed (of its generator), kind ("image"/"clip").
-    """
-    from genlab.tiny import world
-
-    rng = random.Random(seed)
-    items: list[dict] = []
-    specs = [
-        ("seen", dict(split="train", two_object_prob=0.0), set()),
-        ("held-out", dict(split="heldout", two_object_prob=0.0), set()),
-        ("position", dict(split="train", two_object_prob=0.0), {"position"}),
-        ("size", dict(split="train", two_object_prob=0.0), {"size"}),
-        ("style", dict(split="train", two_object_prob=0.0), {"style"}),
-        ("two-object", dict(split="train", two_object_prob=1.0), set()),
-    ]
-    k = 0
-    for group, kw, mention in specs:
-        for _ in range(n):
-            scene = world.sample_scene(rng, **kw)
-            items.append(dict(group=group, kind="image", prompt=world.caption(scene, rng, mention=mention), seed=seed + k))
-            k += 1
-    for _ in range(n if n_clips is None else n_clips):
-        clip = world.sample_clip(rng, n_frames=8, split="train")
-        items.append(dict(group="motion", kind="clip", prompt=world.clip_caption(clip, rng), seed=seed + k))
-        k += 1
-    return items
-
-
-# ---------------------------------------------------------------------------------------------
-# Generation
-
-
-def load_image_pipeline(model_dir: str | Path):
-    """``StableDiffusionPipeline.from_pretrained(model_dir)`` in float32, offline, no progress bars."""
-    _quiet_env()
-    import torch
-    from diffusers import StableDiffusionPipeline
-
-    pipe = StableDiffusionPipeline.from_pretrained(str(model_dir), dtype=torch.float32)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def load_motion_pipeline(image_pipe, motion_dir: str | Path):
-    """An ``AnimateDiffPipeline`` sharing the image pipeline's weights, with the motion adapter."""
-    import torch
-    from diffusers import AnimateDiffPipeline, MotionAdapter
-
-    adapter = MotionAdapter.from_pretrained(str(motion_dir), dtype=torch.float32)
-    pipe = AnimateDiffPipeline.from_pipe(image_pipe, motion_adapter=adapter)
-    pipe.set_progress_bar_config(disable=True)
-    return pipe
-
-
-def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, guidance: float, batch: int = 8):
-    """Pictures for ``prompts``; picture i uses ``torch.Generator().manual_seed(seeds[i])`` (so the
-    result does not depend on the batch size)."""
-    import torch
-
-    out = []
-    for s in range(0, len(prompts), batch):
-        p, sd = prompts[s : s + batch], seeds[s : s + batch]
-        with torch.inference_mode():
-            res = pipe(
-                prompt=p,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
-                height=128,
-                width=128,
-                generator=[torch.Generator().manual_seed(x) for x in sd],
-            )
-        out += list(res.images)
-    return out
-
-
 def _shown(path: Path) -> str:
     """A path as a report shows it: relative to the repository when inside it."""
-    from genlab import settings
-
     try:
         return str(Path(path).resolve().relative_to(settings.REPO_ROOT))
     except ValueError:
         return str(path)
-
-
-def generate_clips(pipe, prompts: list[str], seeds: list[int], *, steps: int, guidance: float, frames: int = 8, batch: int = 2):
-    import torch
-
-    out = []
-    for s in range(0, len(prompts), batch):
-        p, sd = prompts[s : s + batch], seeds[s : s + batch]
-        with torch.inference_mode():
-            res = pipe(
-                prompt=p,
-                num_frames=frames,
-                num_inference_steps=steps,
-                guidance_scale=guidance,
-                height=128,
-                width=128,
-                generator=[torch.Generator().manual_seed(x) for x in sd],
-                output_type="pil",
-            )
-        out += [list(f) for f in res.frames]
-    return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Pictures
-
-
-def _font(size: int = 11):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)
-    except Exception:  # Pillow without FreeType
-        return ImageFont.load_default()
-
-
-def _wrap(text: str, font, width: int) -> list[str]:
-    """Wrap ``text`` into lines no wider than ``width`` pixels in ``font``."""
-    lines: list[str] = []
-    for word in text.split():
-        if lines and font.getlength(lines[-1] + " " + word) <= width:
-            lines[-1] += " " + word
-        else:
-            lines.append(word)
-    return lines
-
-
-def labelled_grid(images, labels: list[str], *, cols: int = 4, notes: list[str] | None = None, tile: int = 160, title: str | None = None):
-    """A picture grid with each picture's prompt (wrapped) under it, and an optional note
-    (e.g. what the evaluator found missing: green when all is right, red otherwise). A clip
-    shows its first, middle and last frames side by side."""
-    from PIL import Image, ImageDraw
-
-    font, small = _font(12), _font(11)
-    lh, slh = 15, 13
-    label_lines = [_wrap(lab, font, tile) for lab in labels]
-    note_lines = [_wrap(nt, small, tile) if nt else [] for nt in (notes or [""] * len(labels))]
-    text_h = max((lh * len(a) + slh * len(b) for a, b in zip(label_lines, note_lines)), default=lh)
-    cell_h = tile + 6 + text_h
-    rows = (len(images) + cols - 1) // cols
-    gap = 10
-    top = 28 if title else 0
-    sheet = Image.new("RGB", (cols * (tile + gap) + gap, top + rows * (cell_h + gap) + gap), "white")
-    d = ImageDraw.Draw(sheet)
-    if title:
-        d.text((gap, 8), title, fill=(0, 0, 0), font=font)
-    for i, (img, ls, ns) in enumerate(zip(images, label_lines, note_lines)):
-        x = gap + (i % cols) * (tile + gap)
-        y = top + gap + (i // cols) * (cell_h + gap)
-        if isinstance(img, (list, tuple)):  # a clip: first, middle and last frame side by side
-            strip = Image.new("RGB", (tile, tile), "white")
-            picks = [img[0], img[len(img) // 2], img[-1]]
-            w = tile // 3
-            for j, f in enumerate(picks):
-                strip.paste(f.convert("RGB").resize((w, tile)), (j * w + j, 0))
-            img = strip
-        sheet.paste(img.convert("RGB").resize((tile, tile), Image.Resampling.NEAREST), (x, y))
-        ty = y + tile + 4
-        for line in ls:
-            d.text((x, ty), line, fill=(20, 20, 20), font=font)
-            ty += lh
-        ok = bool(notes) and notes[i].startswith("ok")
-        for line in ns:
-            d.text((x, ty), line, fill=(0, 120, 0) if ok else (190, 0, 0), font=small)
-            ty += slh
-    return sheet
-
-
-def _note(adh: dict) -> str:
-    miss = [k for k, v in adh.items() if not v]
-    if not miss:
-        return f"ok: all {len(adh)} stated attributes"
-    return "missed: " + ", ".join(miss)
-
-
-# ---------------------------------------------------------------------------------------------
-# Scoring
-
-
-def score(items: list[dict]) -> dict:
-    """{group: {attribute: {"correct", "n", "rate"}}} from items with an "adherence" dict; each
-    group also gets "all" (every stated attribute right)."""
-    groups: dict[str, dict[str, list[bool]]] = {}
-    for it in items:
-        g = groups.setdefault(it["group"], {})
-        for k, v in it["adherence"].items():
-            g.setdefault(k, []).append(bool(v))
-        if it["adherence"]:
-            g.setdefault("all", []).append(all(it["adherence"].values()))
-    return {
-        g: {k: {"correct": sum(v), "n": len(v), "rate": round(sum(v) / len(v), 4)} for k, v in d.items()}
-        for g, d in groups.items()
-    }
-
-
-def check_bars(table: dict) -> list[dict]:
-    out = []
-    for group, attr, bar in BARS:
-        cell = table.get(group, {}).get(attr)
-        rate = None if cell is None else cell["rate"]
-        out.append(dict(group=group, attribute=attr, rate=rate, bar=bar, passed=None if rate is None else rate >= bar))
-    return out
-
-
-def _pct(x) -> str:
-    return "  -  " if x is None else f"{100 * x:5.1f}%"
-
-
-def format_table(table: dict, bars: list[dict]) -> str:
-    lines = ["Acceptance bars", f"  {'group':<11} {'attribute':<11} {'rate':>7} {'bar':>6}  result"]
-    for b in bars:
-        res = "n/a" if b["passed"] is None else ("PASS" if b["passed"] else "FAIL")
-        lines.append(f"  {b['group']:<11} {b['attribute']:<11} {_pct(b['rate']):>7} {_pct(b['bar']):>6}  {res}")
-    lines.append("")
-    lines.append("Every group, every stated attribute (correct / n)")
-    for g, d in table.items():
-        cells = ", ".join(f"{k} {_pct(v['rate']).strip()} ({v['correct']}/{v['n']})" for k, v in d.items())
-        lines.append(f"  {g:<11} {cells}")
-    return "\n".join(lines)
-
-
-def format_markdown(table: dict, bars: list[dict], settings: dict) -> str:
-    md = ["# Tiny model prompt adherence", ""]
-    md.append("Settings: " + ", ".join(f"{k} `{v}`" for k, v in settings.items()))
-    md += ["", "| group | attribute | rate | bar | result |", "|---|---|---:|---:|---|"]
-    for b in bars:
-        res = "n/a" if b["passed"] is None else ("pass" if b["passed"] else "**fail**")
-        md.append(f"| {b['group']} | {b['attribute']} | {_pct(b['rate']).strip()} | {_pct(b['bar']).strip()} | {res} |")
-    md += ["", "| group | attribute | correct | n | rate |", "|---|---|---:|---:|---:|"]
-    for g, d in table.items():
-        for k, v in d.items():
-            md.append(f"| {g} | {k} | {v['correct']} | {v['n']} | {_pct(v['rate']).strip()} |")
-    return "\n".join(md) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -346,7 +86,7 @@ def _write_report(report_dir: Path | None, name: str, payload: dict, markdown: s
 
 
 def _evaluator_only(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     t0 = time.time()
     n = args.n or 400
@@ -381,7 +121,7 @@ def _evaluator_only(args) -> int:
 def _evaluate(args) -> int:
     if args.evaluator_only:
         return _evaluator_only(args)
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     t0 = time.time()
     if args.motion_only and args.clips == 0:
@@ -423,7 +163,7 @@ def _evaluate(args) -> int:
     bars = [b for b in check_bars(table) if b["group"] == "motion" or not args.motion_only]
     print()
     print(format_table(table, bars))
-    settings = dict(model=_shown(model), motion=_shown(motion_dir) if not motion_note else None, n=args.n, steps=args.steps,
+    run_settings = dict(model=_shown(model), motion=_shown(motion_dir) if not motion_note else None, n=args.n, steps=args.steps,
                     guidance=args.guidance, seed=args.seed, device=args.device, motion_only=args.motion_only)
     failed = [b for b in bars if b["passed"] is False]
     print(f"\n{len(done)} prompts in {time.time() - t0:.0f}s; " + ("all bars met" if not failed else f"{len(failed)} bar(s) missed"))
@@ -436,22 +176,22 @@ def _evaluate(args) -> int:
             [it["output"] for it in shown],
             [f"[{it['group']}] {it['prompt']}" for it in shown],
             cols=args.grid_per_group,
-            notes=[_note(it["adherence"]) for it in shown],
+            notes=[note(it["adherence"]) for it in shown],
             title=f"genlab tiny evaluate: {model.name}, seed {args.seed}, {args.steps} steps, guidance {args.guidance}",
         )
     payload = dict(
-        settings=settings,
+        settings=run_settings,
         note=motion_note,
         bars=bars,
         groups=table,
         items=[{k: v for k, v in it.items() if k != "output"} for it in done],
     )
-    _write_report(args.report, "adherence", payload, format_markdown(table, bars, settings), grid)
+    _write_report(args.report, "adherence", payload, format_markdown(table, bars, run_settings), grid)
     return 1 if (failed and args.strict) else 0
 
 
 def _grid(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
     from genlab.tiny import world
 
     pipe = load_image_pipeline(args.model)
@@ -460,7 +200,7 @@ def _grid(args) -> int:
     notes = None
     if not args.no_evaluator:
         reads = E.read_images(pics)
-        notes = [_note(E.adherence_of(p, r)) for p, r in zip(GRID_PROMPTS, reads)]
+        notes = [note(E.adherence_of(p, r)) for p, r in zip(GRID_PROMPTS, reads)]
     labels = []
     for p in GRID_PROMPTS:
         parsed = world.parse_prompt(p)
@@ -479,7 +219,7 @@ def _grid(args) -> int:
 
 
 def _train_evaluator(args) -> int:
-    from genlab.tiny import evaluate as E
+    from genlab.tiny import evaluator as E
 
     meta = E.train_evaluator(args.out, n_images=args.images, epochs=args.epochs, seed=args.seed)
     print(json.dumps(meta, indent=2))
@@ -526,9 +266,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_grid)
 
     p = sub.add_parser("train-evaluator", help="retrain the evaluator's shape/style CNN (CPU, seeded, a few minutes)")
-    from genlab.tiny.evaluate import EVALUATOR_DIR
-
-    p.add_argument("--out", default=str(EVALUATOR_DIR))
+    p.add_argument("--out", default=None, help="folder for the weights (default: $GENLAB_TINY_EVALUATOR, else the shipped evaluator's)")
     p.add_argument("--images", type=int, default=6000)
     p.add_argument("--epochs", type=int, default=6)
     p.add_argument("--seed", type=int, default=0)

@@ -107,7 +107,7 @@ def test_every_sampler_draws_a_clean_shape(name):
     """Each sampler in assets/samplers.toml, with its options, gives a picture the evaluator can read
     at 20 steps or the sampler's stated `min_steps` (a wrong option, e.g. DDIM's pixel-space
     clip_sample, turns the picture into a broken blob)."""
-    from genlab.tiny.evaluate import read_image
+    from genlab.tiny.evaluator import read_image
 
     steps = max(20, samplers()[name].get("min_steps", 0))
     out = genlab.generate("a large yellow star on a black background", seed=4, steps=steps, sampler=name)
@@ -119,7 +119,7 @@ def test_every_sampler_draws_a_clean_shape(name):
 def test_lms_needs_the_steps_its_entry_states():
     """`min_steps` is measured, not decoration: LMS at 20 steps leaves the background grainy (the
     evaluator cannot read it); at its 40, and LMS Karras at 20, the picture is clean."""
-    from genlab.tiny.evaluate import read_image
+    from genlab.tiny.evaluator import read_image
 
     prompt = "a large yellow star on a black background"
     assert samplers()["LMS"]["min_steps"] == 40 and "min_steps" not in samplers()["LMS Karras"]

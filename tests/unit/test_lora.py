@@ -10,7 +10,7 @@ import genlab
 from genlab.core import lora
 from genlab.core.lora import active_loras
 from genlab.core.pipelines import load_pipeline
-from genlab.tiny.evaluate import read_image
+from genlab.tiny.evaluator import read_image
 
 SHORT_TRAINING = dict(steps=300, batch_size=4, lr=3e-3, decoder_steps=60, seed=0)  # about a minute on 2 cores
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from genlab.tiny import evaluate as E
+from genlab.tiny import evaluator as E
 from genlab.tiny import world
 
 
@@ -304,3 +304,86 @@ def test_cli_motion_only_scores_the_same_clips_as_a_full_run(tmp_path, capsys):
     assert rep["settings"]["motion_only"] is True and "pictures" not in capsys.readouterr().out
     assert cli.main(["evaluate", "--motion-only", "--clips", "0"]) == 2
     assert "nothing to measure" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------
+# Connected components (scipy.ndimage.label) and the package's two halves
+
+
+def _reference_components(fg: np.ndarray, dilate: int = 3) -> np.ndarray:
+    """The evaluator's labelling before scipy: torch max-label propagation with pointer jumping,
+    at half resolution (the shipped evaluator was measured with these labels)."""
+    import torch
+    import torch.nn.functional as F
+
+    b, h, w = fg.shape
+    m = F.max_pool2d(torch.from_numpy(fg).float()[:, None], 2, stride=2)
+    r = max(1, (dilate + 1) // 2)
+    mask = F.max_pool2d(m, 2 * r + 1, stride=1, padding=r)[:, 0] > 0
+    hh, ww = mask.shape[1:]
+    idx = torch.arange(1, hh * ww + 1, dtype=torch.float32).reshape(1, hh, ww).expand(b, hh, ww)
+    lab = torch.where(mask, idx, torch.zeros(()))
+    flat_mask = mask.reshape(b, -1)
+    for _ in range(4 * (hh + ww)):
+        new = torch.where(mask, F.max_pool2d(lab[:, None], 3, stride=1, padding=1)[:, 0], torch.zeros(()))
+        flat = new.reshape(b, -1)
+        jumped = torch.gather(flat, 1, (flat.long() - 1).clamp(min=0))
+        new = torch.where(flat_mask, torch.maximum(flat, jumped), flat).reshape(b, hh, ww)
+        if torch.equal(new, lab):
+            break
+        lab = new
+    return lab.repeat_interleave(2, dim=1).repeat_interleave(2, dim=2)[:, :h, :w].long().numpy()
+
+
+def test_components_are_the_same_labels_as_before():
+    from genlab.tiny.evaluator import pixels
+
+    rng = np.random.default_rng(0)
+    fg = np.concatenate([rng.random((6, 128, 128)) < p for p in (0.002, 0.02, 0.1)])
+    assert np.array_equal(pixels.components(fg), _reference_components(fg))
+    blobs = np.zeros((1, 128, 128), bool)
+    blobs[0, 10:20, 10:20] = True  # one square...
+    blobs[0, 22:30, 10:20] = True  # ...and a piece 2 px below it: joined by the dilation
+    blobs[0, 80:90, 80:90] = True  # far away: a second object
+    blobs[0, 90:95, 90:95] = True  # touching it diagonally: the same object (8-connected)
+    lab = pixels.components(blobs)[0]
+    assert np.array_equal(lab, _reference_components(blobs)[0])
+    assert len(np.unique(lab[blobs[0]])) == 2
+    assert lab[15, 15] == lab[25, 15] and lab[85, 85] == lab[92, 92] != lab[15, 15]
+    assert not pixels.components(np.zeros((2, 128, 128), bool)).any()
+
+
+def test_reading_does_not_load_the_training_half():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from genlab.tiny import evaluator as E; from genlab.tiny import world; "
+        "r = E.read_image(world.render(world.sample_scene(__import__('random').Random(0)))); "
+        "assert r['shape'], r; "
+        "assert not [m for m in sys.modules if m.startswith('genlab.tiny.evaluator.') and m.rsplit('.', 1)[1] in ('training', 'validation')]; "
+        "assert callable(E.train_evaluator) and 'genlab.tiny.evaluator.training' in sys.modules; print('ok')"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr[-2000:]
+
+
+def test_genlab_tiny_evaluator_is_read_when_used(tmp_path, monkeypatch):
+    """$GENLAB_TINY_EVALUATOR points the evaluator elsewhere, at run time (through genlab.settings)."""
+    import shutil
+
+    from genlab import settings
+
+    shipped = settings.tiny_evaluator_dir()
+    other = tmp_path / "my-evaluator"
+    shutil.copytree(shipped, other)
+    meta = json.loads((other / "labels.json").read_text())
+    (other / "labels.json").write_text(json.dumps({**meta, "note": "a copy"}))
+    monkeypatch.setenv("GENLAB_TINY_EVALUATOR", str(other))
+    assert E.EVALUATOR_DIR == other == E.evaluator_dir()
+    assert E.load_evaluator().meta.get("note") == "a copy"
+    monkeypatch.delenv("GENLAB_TINY_EVALUATOR")
+    assert E.EVALUATOR_DIR == shipped and "note" not in E.load_evaluator().meta
+    monkeypatch.setenv("GENLAB_TINY_EVALUATOR", str(tmp_path / "nowhere"))
+    with pytest.raises(FileNotFoundError, match="train-evaluator"):
+        E.load_evaluator()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from genlab.core import video
-from genlab.tiny import evaluate as E
+from genlab.tiny import evaluator as E
 from genlab.tiny import world
 
 AXIS = {"moving left": "x", "moving right": "x", "moving up": "y", "moving down": "y", "growing": "size", "shrinking": "size"}
