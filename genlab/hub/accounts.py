@@ -56,11 +56,13 @@ def managed_accounts(group: str) -> set[str]:
 
 
 def is_locked(name: str) -> bool:
+    """Locked by genlab: the account expired on day 1 (1970-01-02). (A "!" password alone is not a
+    lock here: accounts made by useradd have no Unix password; learners log in through the hub.)"""
     try:
         entry = spwd.getspnam(name)
     except (KeyError, PermissionError):
         return False
-    return entry.sp_pwdp.startswith("!") or (entry.sp_expire not in (-1, None) and 0 <= entry.sp_expire <= 1)
+    return entry.sp_expire is not None and 0 <= entry.sp_expire <= 1
 
 
 @dataclass
@@ -138,7 +140,7 @@ def lock_account(name: str) -> None:
 
 
 def unlock_account(name: str) -> None:
-    _run(["usermod", "--unlock", "--expiredate", "", name])
+    _run(["usermod", "--expiredate", "", name])
 
 
 def ensure_trainer(hub: HubSettings) -> Path:

@@ -191,7 +191,10 @@ def start(hub: HubSettings) -> int:
         return 2
     _say(tr("starting", url=hub.public_url))
     env = hub_environment(hub)
-    return subprocess.call(start_command(hub), cwd=str(hub.state_dir), env=env)
+    sys.stdout.flush()
+    os.chdir(hub.state_dir)
+    cmd = start_command(hub)
+    os.execve(cmd[0], cmd, env)  # the hub takes this process over: Ctrl+C / SIGTERM reach it directly
 
 
 # ---- parser --------------------------------------------------------------------------------------------

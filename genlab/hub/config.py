@@ -341,6 +341,7 @@ def apply(c, hub: HubSettings) -> None:
     c.RosterAuthenticator.dbm_path = str(hub.passwords_file)
     c.RosterAuthenticator.min_password_length = hub.min_password_length
     c.Authenticator.admin_users = {hub.trainer}
+    c.Authenticator.any_allow_config = True  # RosterAuthenticator.check_allowed is the allow list
 
     # real Unix users, one process tree each (no systemd in these machines: see docs)
     c.JupyterHub.spawner_class = "genlab.hub.spawner.CohortSpawner"

@@ -200,12 +200,37 @@ def configure_environment(hub: HubSettings) -> None:
         "c.CourseDirectory.max_dir_size = 100000  # kB per hand-in\n",
         encoding="utf-8",
     )
-    jupyter = str(hub.env_dir / "bin" / "jupyter")
-    env = {**os.environ, "PATH": f"{hub.env_dir / 'bin'}:{os.environ.get('PATH', '')}"}
+    write_extension_switches(etc, enabled=False)
+    # JupyterLab's "get notified about official Jupyter news?" pop-up: not for a workshop room
+    page_config = etc / "labconfig" / "page_config.json"
+    data = json.loads(page_config.read_text())
+    data["disabledExtensions"]["@jupyterlab/apputils-extension:announcements"] = True
+    page_config.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def write_extension_switches(config_dir: Path, *, enabled: bool) -> None:
+    """What nbgrader's docs do with `jupyter labextension disable --level=sys_prefix PLUGIN` and
+    `jupyter server extension disable --sys-prefix EXT` (or `enable --level=user` / `--user` for the
+    trainer), written as the same two files those commands write, in `config_dir`.
+
+    (Written directly: the commands lock the formgrader plugin at the environment's level, after
+    which the trainer's user-level `enable` is refused, and `server extension enable --user`
+    fails its own import check when run as another account.)
+    """
+    labconfig = config_dir / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    page_config = labconfig / "page_config.json"
+    data = json.loads(page_config.read_text()) if page_config.is_file() else {}
+    data.pop("lockedExtensions", None)
+    switches = data.setdefault("disabledExtensions", {})
     for plugin in TRAINER_LAB_PLUGINS:
-        subprocess.run([jupyter, "labextension", "disable", "--level=sys_prefix", plugin], check=True, capture_output=True, env=env)
-    for ext in TRAINER_SERVER_EXTENSIONS:
-        subprocess.run([jupyter, "server", "extension", "disable", "--sys-prefix", ext], check=True, capture_output=True, env=env)
+        switches[plugin] = not enabled
+    page_config.write_text(json.dumps(data, indent=2) + "\n")
+    server_d = config_dir / "jupyter_server_config.d"
+    server_d.mkdir(parents=True, exist_ok=True)
+    # config.d files are read in name order: after nbgrader's own nbgrader.json, which enables them all
+    (server_d / "zz-genlab-hub-trainer-tools.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {ext: enabled for ext in TRAINER_SERVER_EXTENSIONS}}}, indent=2) + "\n")
 
 
 def trainer(hub: HubSettings, say=_say_default) -> Path:
@@ -237,15 +262,9 @@ def trainer(hub: HubSettings, say=_say_default) -> Path:
         f"c.CourseDirectory.root = {str(course)!r}\n",
         encoding="utf-8",
     )
+    write_extension_switches(jupyter_dir, enabled=True)  # trainer tools for this account only
     chown_tree(home, hub.trainer)
     os.chmod(course, 0o700)
-    jupyter = str(hub.env_dir / "bin" / "jupyter")
-    if Path(jupyter).exists():
-        path = {"PATH": f"{hub.env_dir / 'bin'}:/usr/local/bin:/usr/bin:/bin"}
-        for plugin in TRAINER_LAB_PLUGINS:
-            as_user(hub.trainer, [jupyter, "labextension", "enable", "--level=user", plugin], env=path)
-        for ext in TRAINER_SERVER_EXTENSIONS:
-            as_user(hub.trainer, [jupyter, "server", "extension", "enable", "--user", ext], env=path)
     return course
 
 
