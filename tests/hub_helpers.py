@@ -152,8 +152,12 @@ class RunningHub:
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+                pass
+        try:  # the hub's own services (the idle culler) and anything else it left in its group
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
 
 
 def start_hub(config: Path, settings, log: Path, timeout: float = 90) -> RunningHub:

@@ -245,6 +245,9 @@ def trainer(hub: HubSettings, say=_say_default) -> Path:
         if (hub.course_source / "source").is_dir():
             shutil.copytree(hub.course_source / "source", course / "source", dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns("__pycache__", ".ipynb_checkpoints", "outputs"))
+    programme = settings.WORKSHOPS_DIR / "programme.toml"
+    if programme.is_file() and not (course / "programme.toml").is_file():  # for `genlab report --programme`
+        shutil.copy2(programme, course / "programme.toml")
     config = course / "nbgrader_config.py"
     text = config.read_text(encoding="utf-8")
     if EXCHANGE_MARK not in text:
