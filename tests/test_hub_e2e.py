@@ -330,7 +330,8 @@ def test_a_500_mb_hand_in_is_refused_and_nothing_changes(cohort):
     panel.get_by_role("button", name="Submit", exact=True).click()
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_be_visible(timeout=60_000)
-    expect(dialog).to_contain_text("too big")
+    expect(dialog).to_contain_text("No se entregó")
+    expect(dialog).to_contain_text("at most 100 MB")
     shot(cohort, page, "07-learner-500mb-refused")
     dialog.get_by_role("button").last.click()
     assert inbound(cohort, BETO) == before, "a refused hand-in must leave nothing in the exchange"
@@ -431,9 +432,11 @@ def test_report_shows_passed_below_and_not_started(cohort):
     assert done.returncode == 0, done.stdout + done.stderr
     with open(hub.trainer_home / "reports" / "progress.csv", encoding="utf-8-sig") as f:
         rows = {(r["learner_id"], r["assignment"]): r for r in csv.DictReader(f)}
-    assert rows[(ANA, ASSIGNMENT)]["result"] == "passed"
-    assert rows[(BETO, ASSIGNMENT)]["result"] == "below the pass mark"
-    assert rows[(CARO, ASSIGNMENT)]["result"] == "not started"
+    from genlab.course import dashboard as dm
+
+    assert rows[(ANA, ASSIGNMENT)]["result"] == dm.PASSED
+    assert rows[(BETO, ASSIGNMENT)]["result"] == dm.BELOW
+    assert rows[(CARO, ASSIGNMENT)]["result"] == dm.NOT_STARTED
 
 
 # ---- the roster loses a learner ---------------------------------------------------------------------------------

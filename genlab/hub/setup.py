@@ -197,7 +197,9 @@ def configure_environment(hub: HubSettings) -> None:
         f"c.Exchange.root = {str(hub.exchange)!r}\n"
         "# the exchange is shared by every account: its refusal of big hand-ins is a promise to all\n"
         "c.CourseDirectory.max_file_size = 100000  # kB per file\n"
-        "c.CourseDirectory.max_dir_size = 100000  # kB per hand-in\n",
+        "c.CourseDirectory.max_dir_size = 100000  # kB per hand-in\n"
+        "# the same refusal, said in Spanish and English with what to do (genlab/hub/exchange.py)\n"
+        "c.ExchangeFactory.submit = 'genlab.hub.exchange.SizeCheckedSubmit'\n",
         encoding="utf-8",
     )
     write_extension_switches(etc, enabled=False)
