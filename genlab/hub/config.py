@@ -348,6 +348,8 @@ def apply(c, hub: HubSettings) -> None:
     c.Spawner.cmd = [str(hub.env_dir / "bin" / "jupyterhub-singleuser")]
     c.Spawner.default_url = "/lab"
     c.Spawner.environment = learner_environment(hub)
+    # JupyterHub passes the hub's own PYTHONPATH / VIRTUAL_ENV on by default: not to learners
+    c.Spawner.env_keep = ["LANG", "LC_ALL"]
     c.Spawner.mem_limit = f"{int(hub.memory_gb * 1024)}M"
     c.Spawner.cpu_limit = hub.cpus
     c.Spawner.http_timeout = 120  # a busy 2-core machine starts JupyterLab slowly
