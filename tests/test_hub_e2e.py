@@ -378,6 +378,14 @@ def test_learners_are_isolated(cohort):
     expect(page.get_by_title("Create Assignment", exact=False)).to_have_count(0)
     expect(page.locator(".lm-TabBar-tab", has_text="Create Assignment")).to_have_count(0)
 
+    # the learner's server runs as the learner, with the learners' Python and none of the hub's paths
+    pids = subprocess.run(["pgrep", "-u", ANA, "-f", "jupyterhub-singleuser"], capture_output=True, text=True).stdout.split()
+    assert pids, "glt-ana's server is not running as glt-ana"
+    environ = dict(kv.split("=", 1) for kv in Path(f"/proc/{pids[0]}/environ").read_text().split("\0") if "=" in kv)
+    assert environ["JUPYTERHUB_USER"] == ANA and environ["USER"] == ANA
+    assert "PYTHONPATH" not in environ and "VIRTUAL_ENV" not in environ
+    assert environ["PATH"].startswith(str(hub.env_dir / "bin"))
+
     # the learner's server is in their own control group with the configured memory limit
     from genlab.hub.spawner import cgroup_dirs, limits_mode
 
