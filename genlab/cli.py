@@ -14,6 +14,7 @@ DELEGATED = {
     "report": ("genlab.course.progress.report:main", "the managers' progress report from the gradebook"),
     "course": ("genlab.course.cli:main", "run the graded course: release, collect, grade, feedback"),
     "tiny": ("genlab.tiny.cli:main", "train and evaluate the shipped tiny shapes-world models"),
+    "hub": ("genlab.hub.cli:main", "the cohort's JupyterHub: setup, start, status, users sync"),
 }
 
 

@@ -63,6 +63,10 @@ VARIABLES: dict[str, Variable] = {
         Variable("GENLAB_PSEUDONYMISE", "", "1: the progress app shows pseudonyms instead of names", "apps/progress.py"),
         Variable("GENLAB_AS_OF", "", "the day the progress app checks the schedule on (YYYY-MM-DD; else today)",
                  "apps/progress.py"),
+        Variable("GENLAB_HUB_CONFIG", "", "the cohort hub's settings file (else assets/hub/hub.toml)", "hub"),
+        Variable("GENLAB_HUB", "", "1: set by the cohort hub in every learner's server (this Python runs on the hub)",
+                 "hub"),
+        Variable("GENLAB_LANG", "", "the language of command-line messages, `es` or `en` (else from LANG)", "hub"),
     )
 }
 

@@ -337,6 +337,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if getattr(args, "course", None) is None and hasattr(args, "course"):
         args.course = None
+    nbgrader_ops.absolute_paths(args)  # a relative --course means: from where the command started
     try:
         return int(args.func(args) or 0)
     except (nbgrader_ops.CourseError, ValueError, FileNotFoundError) as err:

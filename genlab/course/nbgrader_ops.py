@@ -30,6 +30,16 @@ class CourseError(RuntimeError):
 
 
 # ---- settings ------------------------------------------------------------------------------------
+def absolute_paths(args, names=("course", "programme", "out", "file", "notebook")) -> None:
+    """Resolve the path arguments of a command to absolute paths ONCE, where the command starts
+    (issue 13: a relative --course failed in grade-all's feedback step after the working folder
+    had changed). Call it right after parsing."""
+    for name in names:
+        value = getattr(args, name, None)
+        if isinstance(value, str) and value and "://" not in value:
+            setattr(args, name, str(Path(value).expanduser().resolve()))
+
+
 def course_root(course_dir: str | os.PathLike | None = None) -> Path:
     """The course root (default: the repo's `exercises/`), checked to hold an nbgrader_config.py."""
     root = Path(course_dir).expanduser().resolve() if course_dir else settings.COURSE_DIR

@@ -329,6 +329,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    from .nbgrader_ops import absolute_paths
+
+    absolute_paths(args)  # relative --course/--programme/--out: from where the command started
     try:
         programme, progress = load_programme_and_progress(args.programme, args.course, args.db)
     except (NoGradebookError, ProgrammeError) as err:

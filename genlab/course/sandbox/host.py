@@ -180,7 +180,7 @@ def hidden_paths(course_root: Path, extra=()) -> list[Path]:
                 p = p.resolve()
             except OSError:
                 return
-            if p.exists() and p != Path("/") and p not in out:
+            if p.is_dir() and p != Path("/") and p not in out:
                 out.append(p)
 
     add(course_root)

@@ -1,0 +1,128 @@
+"""`genlab hub` without a hub: the TOML settings, the JupyterHub config they make, the account plan,
+the log-in rule, and the CLI's messages in both languages. Fast; no root needed."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("jupyterhub")
+pytest.importorskip("firstuseauthenticator")
+
+from traitlets.config import Config  # noqa: E402
+
+from genlab import i18n, settings  # noqa: E402
+from genlab.hub import accounts, config  # noqa: E402
+from genlab.hub.config import HubConfigError  # noqa: E402
+
+
+def test_the_shipped_settings_load_and_make_a_jupyterhub_config():
+    hub = config.load(config.DEFAULT_CONFIG)
+    assert hub.course_id == "genlab" and hub.trainer == "trainer"
+    assert hub.course_source == settings.REPO_ROOT / "exercises"
+    c = Config()
+    config.apply(c, hub)
+    assert c.JupyterHub.authenticator_class == "genlab.hub.auth.RosterAuthenticator"
+    assert c.JupyterHub.spawner_class == "genlab.hub.spawner.CohortSpawner"
+    assert c.Spawner.cmd == [str(hub.env_dir / "bin" / "jupyterhub-singleuser")]
+    assert c.Spawner.environment["GENLAB_EXCHANGE"] == str(hub.exchange)
+    assert c.Authenticator.admin_users == {"trainer"}
+    names = [s["name"] for s in c.JupyterHub.services]
+    assert names[:2] == [config.CLI_SERVICE, config.CULLER_SERVICE]
+    culler = c.JupyterHub.services[1]["command"]
+    assert "jupyterhub_idle_culler" in culler and "--timeout=3600" in culler
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert set(roles[config.CULLER_SERVICE]["scopes"]) == {"list:users", "read:users:activity", "read:servers", "delete:servers"}
+    assert "ssl_cert" not in c.JupyterHub  # no HTTPS unless given
+
+
+def test_the_service_hook_is_empty_and_plugged_in(monkeypatch):
+    hub = config.load(config.DEFAULT_CONFIG)
+    assert config.services(hub) == [] and config.service_roles(hub) == [] and config.service_environment(hub) == {}
+    monkeypatch.setattr(config, "services", lambda h: [{"name": "genlab-generate", "url": "http://127.0.0.1:9"}])
+    monkeypatch.setattr(config, "service_environment", lambda h: {"GENLAB_X": "1"})
+    c = Config()
+    config.apply(c, hub)
+    assert c.JupyterHub.services[-1]["name"] == "genlab-generate"
+    assert c.Spawner.environment["GENLAB_X"] == "1"
+
+
+def test_bad_settings_say_which_key(tmp_path):
+    bad = tmp_path / "hub.toml"
+    bad.write_text("[hub]\nprot = 8000\n")
+    with pytest.raises(HubConfigError, match="hub.prot"):
+        config.load(bad)
+    bad.write_text("[hub]\nport = 'eighty'\n")
+    with pytest.raises(HubConfigError, match="hub.port"):
+        config.load(bad)
+    bad.write_text("[hub]\nssl_cert = 'a.pem'\n")
+    with pytest.raises(HubConfigError, match="ssl_key"):
+        config.load(bad)
+    bad.write_text("[course]\ntrainer = 'Root User'\n")
+    with pytest.raises(HubConfigError, match="account name"):
+        config.load(bad)
+    with pytest.raises(HubConfigError, match="No hub settings"):
+        config.load(tmp_path / "missing.toml")
+
+
+def test_tls_from_the_command_line_wins(tmp_path):
+    hub = config.load(config.DEFAULT_CONFIG, ssl_cert="/x/c.pem", ssl_key="/x/k.pem")
+    assert hub.https and hub.public_url.startswith("https://")
+    from genlab.hub.cli import start_command
+
+    assert "--JupyterHub.ssl_cert=/x/c.pem" in start_command(hub)
+
+
+def test_account_plan_creates_locks_unlocks_and_refuses():
+    hub = config.load(config.DEFAULT_CONFIG)
+    p = accounts.plan(
+        ["ana.lopez", "beto", "root", "Ana@Agency", "trainer", "dora"],
+        hub,
+        managed={"beto", "carla", "dora"},
+        existing={"root", "beto", "carla", "dora", "trainer"},
+        locked={"dora"},
+    )
+    assert p.create == ["ana.lopez"]
+    assert p.keep == ["beto"]
+    assert p.unlock == ["dora"]
+    assert p.lock == ["carla"]  # off the roster: locked, never deleted
+    assert "did not create" in p.refused["root"]  # a system account is never taken over
+    assert "account name" in p.refused["Ana@Agency"]
+    assert "trainer" in p.refused["trainer"]
+
+
+def test_roster_login_rule(tmp_path):
+    from genlab.hub.auth import RosterAuthenticator
+
+    roster = tmp_path / "learners.csv"
+    roster.write_text("id,name,email,team\nana.lopez,Ana,,\n")
+    auth = RosterAuthenticator(roster_file=str(roster), trainer="trainer", dbm_path=str(tmp_path / "pw.dbm"))
+    assert auth.check_allowed("ana.lopez") and auth.check_allowed("trainer")
+    assert not auth.check_allowed("beto") and not auth.check_allowed("root")
+    assert auth.allow_all is False and auth.allow_existing_users is False
+
+
+def test_status_messages_exist_in_both_languages(monkeypatch):
+    from genlab.hub import cli
+
+    keys = [k for k in i18n.catalogue("en") if k.startswith("hub.")]
+    assert len(keys) > 20
+    assert all(k in i18n.catalogue("es") for k in keys)
+    monkeypatch.setenv("GENLAB_LANG", "es")
+    assert cli.tr("status_running") == "Hub: en marcha."
+    monkeypatch.setenv("GENLAB_LANG", "en")
+    assert cli.tr("status_running") == "Hub: running."
+    hub = config.load(config.DEFAULT_CONFIG)
+    lines = cli.limits_lines(hub)
+    assert "LocalProcessSpawner" in lines[0]
+    assert any("Limits per learner" in line for line in lines)
+
+
+def test_new_settings_are_in_the_table():
+    for name in ("GENLAB_HUB_CONFIG", "GENLAB_HUB", "GENLAB_LANG"):
+        assert name in settings.VARIABLES
+
+
+def test_genlab_cli_knows_hub():
+    from genlab.cli import DELEGATED
+
+    assert DELEGATED["hub"][0] == "genlab.hub.cli:main"
