@@ -17,25 +17,14 @@ from __future__ import annotations
 import grp
 import os
 import pwd
-import re
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .config import HubConfigError, HubSettings
+from genlab.hub.config import HubConfigError, HubSettings, check_unix_name
 
 # Debian's useradd accepts more, but JupyterHub lower-cases names and nbgrader splits exchange
 # file names on '+': keep to what every tool agrees on.
-_UNIX_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
-
-
-def check_unix_name(name: str) -> str:
-    if not _UNIX_NAME.match(name or "") or name.endswith(".") or name in (".", ".."):
-        raise HubConfigError(
-            f"'{name}' cannot be an account name on the hub: use lower-case letters, digits, '.', '_' "
-            "or '-', starting with a letter, at most 32 characters (e.g. ana.lopez)."
-        )
-    return name
 
 
 def exists(name: str) -> bool:

@@ -17,7 +17,7 @@ import csv
 from firstuseauthenticator import FirstUseAuthenticator
 from traitlets import Unicode, default
 
-from .. import i18n
+from genlab.core import i18n
 
 
 def roster_ids(path: str) -> set[str]:
@@ -46,7 +46,7 @@ class RosterAuthenticator(FirstUseAuthenticator):
             return True
         if username not in roster_ids(self.roster_file):
             return False
-        from .accounts import is_locked
+        from genlab.hub.accounts import is_locked
 
         return not is_locked(username)
 

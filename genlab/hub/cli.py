@@ -15,87 +15,25 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from .. import i18n, settings
-from . import accounts
-from .config import CLI_SERVICE, HubConfigError, HubSettings, load, read_secret
+from genlab.hub import accounts
+from genlab.hub.config import HubConfigError, HubSettings, load
+from genlab.hub.users import api, hub_running, roster_ids, say, sync_users, tr  # noqa: F401 (hub_running: part of the command's API for tests)
 
 CONFIG_FILE = Path(__file__).with_name("jupyterhub_config.py")
 
 
-def language() -> str:
-    chosen = settings.get("GENLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return "es" if chosen.lower().startswith("es") else "en"
-
-
-def tr(key: str, **values) -> str:
-    return i18n.t(f"hub.{key}", language(), **values)
-
-
-def _say(text: str = "") -> None:
-    print(text, flush=True)
-
-
 # ---- the hub's REST API (for genlab's own commands) ---------------------------------------------------
-def api(hub: HubSettings, method: str, path: str, timeout: float = 5.0):
-    """Call the running hub's REST API with genlab's service token. None when the hub is not running."""
-    token = read_secret(hub.cli_token_file)
-    if not token:
-        return None
-    req = urllib.request.Request(hub.api_url + path, method=method, headers={"Authorization": f"token {token}"})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as resp:
-            body = resp.read()
-            return json.loads(body) if body else {}
-    except urllib.error.HTTPError as err:
-        if err.code == 404:
-            return {}
-        raise
-    except (urllib.error.URLError, ConnectionError, TimeoutError):
-        return None
-
-
-def hub_running(hub: HubSettings) -> bool:
-    return api(hub, "GET", "/") is not None
 
 
 # ---- users sync --------------------------------------------------------------------------------------
-def roster_ids(hub: HubSettings) -> list[str]:
-    from .auth import roster_ids as ids
-
-    return sorted(ids(str(hub.roster_file)))
-
-
-def sync_users(hub: HubSettings, say=_say) -> accounts.Plan:
-    ids = roster_ids(hub)
-    if not hub.roster_file.is_file():
-        say(tr("no_roster", roster=hub.roster_file, trainer=hub.trainer))
-    p = accounts.sync(hub, ids)
-    running = hub_running(hub)
-    for name in p.lock:
-        if running:  # stop their server and take them out of the hub (the Unix account and home stay)
-            api(hub, "DELETE", f"/users/{name}/server")
-            api(hub, "DELETE", f"/users/{name}")
-    for name in p.create:
-        say("  " + tr("created", user=name, home=hub.home_of(name)))
-    for name in p.unlock:
-        say("  " + tr("unlocked", user=name))
-    for name in p.lock:
-        say("  " + tr("locked", user=name, home=hub.home_of(name), submitted=hub.course_dir / "submitted" / name))
-    for rid, why in p.refused.items():
-        say("  " + tr("refused", user=rid, why=why))
-    say(tr("sync_summary", created=len(p.create), locked=len(p.lock), unlocked=len(p.unlock), kept=len(p.keep)))
-    return p
 
 
 # ---- status --------------------------------------------------------------------------------------------
 def limits_lines(hub: HubSettings) -> list[str]:
-    from .spawner import limits_mode
+    from genlab.hub.spawner import limits_mode
 
     mode = limits_mode()
     lines = [tr("spawner_line")]
@@ -109,7 +47,7 @@ def limits_lines(hub: HubSettings) -> list[str]:
 
 
 def status(hub: HubSettings) -> dict:
-    from .spawner import limits_mode
+    from genlab.hub.spawner import limits_mode
 
     chp = shutil.which("configurable-http-proxy")
     info = {
@@ -142,26 +80,26 @@ def status(hub: HubSettings) -> dict:
 
 
 def print_status(hub: HubSettings, info: dict) -> None:
-    _say(tr("status_config", config=info["config"]))
-    _say(tr("status_url", url=info["url"]) + ("" if info["https"] else "  " + tr("status_no_https")))
-    _say(tr("status_running") if info["running"] else tr("status_not_running"))
-    _say(tr("status_proxy", proxy=info["proxy"]) if info["proxy"] else tr("status_no_proxy"))
-    _say(tr("status_exchange", exchange=info["exchange"], mode=info["exchange_mode"] or "-"))
-    _say(tr("status_env_ready", env=info["environment"]) if info["environment_ready"] else tr("status_env_missing", env=info["environment"]))
-    _say(tr("status_course", course=info["course"], trainer=hub.trainer))
+    say(tr("status_config", config=info["config"]))
+    say(tr("status_url", url=info["url"]) + ("" if info["https"] else "  " + tr("status_no_https")))
+    say(tr("status_running") if info["running"] else tr("status_not_running"))
+    say(tr("status_proxy", proxy=info["proxy"]) if info["proxy"] else tr("status_no_proxy"))
+    say(tr("status_exchange", exchange=info["exchange"], mode=info["exchange_mode"] or "-"))
+    say(tr("status_env_ready", env=info["environment"]) if info["environment_ready"] else tr("status_env_missing", env=info["environment"]))
+    say(tr("status_course", course=info["course"], trainer=hub.trainer))
     for line in limits_lines(hub):
-        _say(line)
-    _say(tr("status_culler", minutes=hub.cull_timeout_minutes))
+        say(line)
+    say(tr("status_culler", minutes=hub.cull_timeout_minutes))
     acc = info["accounts"]
-    _say(tr("status_roster", n=len(info["roster"]), ok=len(acc["ok"]), create=len(acc["to_create"]),
+    say(tr("status_roster", n=len(info["roster"]), ok=len(acc["ok"]), create=len(acc["to_create"]),
             lock=len(acc["to_lock"]), unlock=len(acc["to_unlock"])))
     for rid, why in acc["refused"].items():
-        _say("  " + tr("refused", user=rid, why=why))
+        say("  " + tr("refused", user=rid, why=why))
     if info["running"]:
         active = sorted(n for n, u in info["users"].items() if u["server"])
-        _say(tr("status_servers", n=len(active), names=", ".join(active) or "-"))
+        say(tr("status_servers", n=len(active), names=", ".join(active) or "-"))
     if acc["to_create"] or acc["to_lock"] or acc["to_unlock"]:
-        _say(tr("status_next_sync"))
+        say(tr("status_next_sync"))
 
 
 # ---- start -----------------------------------------------------------------------------------------------
@@ -183,13 +121,13 @@ def start_command(hub: HubSettings) -> list[str]:
 
 def start(hub: HubSettings) -> int:
     if os.geteuid() != 0:
-        _say(tr("need_root", command="genlab hub start"))
+        say(tr("need_root", command="genlab hub start"))
         return 2
     missing = [str(p) for p in (hub.cookie_secret_file, hub.env_dir / "bin" / "jupyterhub-singleuser") if not p.exists()]
     if missing or not shutil.which("configurable-http-proxy"):
-        _say(tr("not_set_up", missing=", ".join(missing) or "configurable-http-proxy"))
+        say(tr("not_set_up", missing=", ".join(missing) or "configurable-http-proxy"))
         return 2
-    _say(tr("starting", url=hub.public_url))
+    say(tr("starting", url=hub.public_url))
     env = hub_environment(hub)
     sys.stdout.flush()
     os.chdir(hub.state_dir)
@@ -233,10 +171,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         hub = load(args.config, ssl_cert=getattr(args, "ssl_cert", None), ssl_key=getattr(args, "ssl_key", None))
         if args.cmd == "setup":
-            from . import setup
+            from genlab.hub import setup
 
-            setup.run(hub, say=_say, build_environment=not args.skip_environment, force_environment=args.rebuild_environment)
-            _say(tr("setup_done", url=hub.public_url, trainer=hub.trainer, course=hub.course_dir))
+            setup.run(hub, say=say, build_environment=not args.skip_environment, force_environment=args.rebuild_environment)
+            say(tr("setup_done", url=hub.public_url, trainer=hub.trainer, course=hub.course_dir))
             return 0
         if args.cmd == "start":
             return start(hub)
@@ -249,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.cmd == "users":
             if os.geteuid() != 0:
-                _say(tr("need_root", command="genlab hub users sync"))
+                say(tr("need_root", command="genlab hub users sync"))
                 return 2
             sync_users(hub)
             return 0

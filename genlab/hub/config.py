@@ -13,13 +13,14 @@ spawner environment it needs (the variable that tells a learner's kernel to use 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import settings
+from genlab import settings
 
 DEFAULT_CONFIG = settings.ASSETS_DIR / "hub" / "hub.toml"
 
@@ -224,8 +225,6 @@ def load(path: str | os.PathLike | None = None, **overrides) -> HubSettings:
 
 
 def check(hub: HubSettings) -> None:
-    from .accounts import check_unix_name
-
     check_unix_name(hub.trainer)
     if bool(hub.ssl_cert) != bool(hub.ssl_key):
         raise HubConfigError("HTTPS needs both ssl_cert and ssl_key (--ssl-cert and --ssl-key).")
@@ -363,3 +362,15 @@ def apply(c, hub: HubSettings) -> None:
     c.JupyterHub.services = builtin_services(hub) + services(hub)
     c.JupyterHub.load_roles = builtin_roles(hub) + service_roles(hub)
     c.JupyterHub.cleanup_servers = True
+
+
+_UNIX_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+
+
+def check_unix_name(name: str) -> str:
+    if not _UNIX_NAME.match(name or "") or name.endswith(".") or name in (".", ".."):
+        raise HubConfigError(
+            f"'{name}' cannot be an account name on the hub: use lower-case letters, digits, '.', '_' "
+            "or '-', starting with a letter, at most 32 characters (e.g. ana.lopez)."
+        )
+    return name

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from nbgrader.exchange.default.submit import ExchangeSubmit
 
-from .. import i18n
+from genlab.core import i18n
 
 
 class HandInTooBig(RuntimeError):

@@ -30,9 +30,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .. import settings
-from . import accounts
-from .config import TRAINER_LAB_PLUGINS, TRAINER_SERVER_EXTENSIONS, HubSettings
+from genlab import settings
+from genlab.hub import accounts
+from genlab.hub.config import (
+    TRAINER_LAB_PLUGINS,
+    TRAINER_SERVER_EXTENSIONS,
+    HubSettings,
+)
 
 EXCHANGE_MARK = "# Added by genlab hub setup: the cohort's shared exchange"
 APP_PARTS = ("genlab", "assets", "notebooks", "apps", "pyproject.toml", "README.md", "constraints")
@@ -288,7 +292,7 @@ def run(hub: HubSettings, *, say=_say_default, build_environment: bool = True, f
     say("5/6 the trainer's account and course ...")
     course = trainer(hub, say)
     say("6/6 learners' accounts (users sync) ...")
-    from .cli import sync_users
+    from genlab.hub.users import sync_users
 
     result = sync_users(hub, say=say)
     return {"proxy": chp, "course": course, "sync": result}

@@ -440,7 +440,7 @@ def test_report_shows_passed_below_and_not_started(cohort):
     assert done.returncode == 0, done.stdout + done.stderr
     with open(hub.trainer_home / "reports" / "progress.csv", encoding="utf-8-sig") as f:
         rows = {(r["learner_id"], r["assignment"]): r for r in csv.DictReader(f)}
-    from genlab.course import dashboard as dm
+    from genlab.course.progress import dashboard as dm
 
     assert rows[(ANA, ASSIGNMENT)]["result"] == dm.PASSED
     assert rows[(BETO, ASSIGNMENT)]["result"] == dm.BELOW

@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from genlab.course import cli, nbgrader_ops, report
+from genlab.course import cli, nbgrader_ops
+from genlab.course.progress import report
 from nbgrader_helpers import CourseCopy
 
-sys.path.insert(0, str(Path(__file__).parent / "fixtures" / "submissions"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "submissions"))
 import probe  # noqa: E402
 
 A = probe.ASSIGNMENT

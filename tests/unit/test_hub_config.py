@@ -10,7 +10,8 @@ pytest.importorskip("firstuseauthenticator")
 
 from traitlets.config import Config  # noqa: E402
 
-from genlab import i18n, settings  # noqa: E402
+from genlab import settings
+from genlab.core import i18n  # noqa: E402
 from genlab.hub import accounts, config  # noqa: E402
 from genlab.hub.config import HubConfigError  # noqa: E402
 
