@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -138,3 +139,12 @@ def screenshot_path(tmp_path, name: str):
     folder = Path(os.environ.get("GENLAB_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+def wait_until(condition, timeout: float = 60, what: str = "the condition", poll_s: float = 0.05):
+    """Poll `condition()` until it is true; fail the test after `timeout` seconds saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
+        time.sleep(poll_s)
