@@ -41,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+EXPECT_TIMEOUT_MS = 30_000  # Playwright's `expect` waits this long for what the person should see
+MODEL_TIMEOUT_MS = 120_000  # ... and this long when the model has to make something first (2 shared CPU cores)
 
 
 @dataclass
@@ -101,8 +103,9 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         try:
