@@ -135,6 +135,17 @@ def page_es(browser):
         context.close()
 
 
+def expect_message(page, text: str):
+    """Assert that Gradio's message box (a toast) with `text` is on screen and has faded in: what
+    the person reads, not only what is in the page. Returns its locator."""
+    from playwright.sync_api import expect
+
+    toast = page.get_by_test_id("toast-body").filter(has_text=text)
+    expect(toast).to_be_visible()
+    expect(toast).to_have_css("opacity", "1")
+    return toast
+
+
 def screenshot_path(tmp_path, name: str):
     """Where a screenshot goes: $GENLAB_SCREENSHOTS when set (to look at them), else the test's tmp_path."""
     from pathlib import Path

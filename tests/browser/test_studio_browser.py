@@ -12,7 +12,16 @@ import io
 import re
 
 import pytest
-from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, page, page_es, screenshot_path  # noqa: F401  (pytest fixtures)
+from app_helpers import (  # noqa: F401  (browser, page, page_es: pytest fixtures)
+    MODEL_TIMEOUT_MS,
+    app_server,
+    browser,
+    expect_message,
+    page,
+    page_es,
+    screenshot_path,
+    wait_until,
+)
 from PIL import Image
 from playwright.sync_api import expect
 
@@ -35,6 +44,12 @@ def first_result(page):
     return page.locator("#output img").first
 
 
+def white_share(png: bytes) -> float:
+    """How much of a screenshot is (nearly) white."""
+    grey = Image.open(io.BytesIO(png)).convert("L")
+    return sum(grey.histogram()[245:]) / (grey.width * grey.height)
+
+
 def make_a_picture(page, url: str, prompt: str, seed: int, steps: int):
     """Open the Studio, type a prompt and a seed, set the steps, press Generate, and see the picture load."""
     page.goto(url)
@@ -48,7 +63,7 @@ def make_a_picture(page, url: str, prompt: str, seed: int, steps: int):
 def test_empty_prompt_shows_a_plain_message(studio, page, tmp_path):
     page.goto(studio.url)
     page.get_by_role("button", name="Generate", exact=True).click()
-    expect(page.get_by_text("Write a prompt first").first).to_be_visible()
+    expect_message(page, "Write a prompt first: describe the picture you want")
     page.screenshot(path=str(screenshot_path(tmp_path, "studio-error.png")))
     expect(page.locator("#seed-used")).to_be_hidden()  # no 'Seed used' before a picture exists
     expect(page.locator("#output img")).to_have_count(0)
@@ -136,8 +151,8 @@ def test_spanish_browser_sees_spanish_labels_and_messages(studio, page_es, tmp_p
         expect(label).to_be_visible()
     expect(page_es.get_by_role("button", name="Generate", exact=True)).to_have_count(0)
     page_es.get_by_role("button", name="Generar", exact=True).click()
-    expect(page_es.get_by_text("Primero escribe un prompt").first).to_be_visible()
-    page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")), full_page=True)
+    expect_message(page_es, "Primero escribe un prompt: describe la imagen que quieres")
+    page_es.screenshot(path=str(screenshot_path(tmp_path, "studio-es.png")))  # the viewport: the message shows at its top
     expect(page_es.get_by_text("Write a prompt first")).to_have_count(0)
 
 
@@ -147,8 +162,8 @@ def test_send_a_picture_to_inpaint_paint_over_it_and_repaint(studio, page, tmp_p
     expect(page.get_by_role("tab", name="Inpaint", selected=True)).to_be_visible()
     canvas = page.locator("#editor canvas").first
     expect(canvas).to_be_visible()
-    # The editor has the picture on its canvas before we paint on it (the corner is not blank).
-    expect(canvas).to_have_js_property("width", re.compile(r"^[1-9]"))
+    # Paint only once the editor shows the picture (an empty editor is nearly all white).
+    wait_until(lambda: white_share(canvas.screenshot()) < 0.8, timeout=30, what="the picture in the inpaint editor")
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     page.mouse.move(cx - 40, cy)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, page, screenshot_path  # noqa: F401  (pytest fixtures)
+from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, expect_message, page, screenshot_path  # noqa: F401  (pytest fixtures)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -48,7 +48,7 @@ def test_make_a_clip_and_watch_it(video_app, page, tmp_path):
 def test_empty_prompt_shows_a_plain_message(video_app, page, tmp_path):
     page.goto(video_app.url)
     page.get_by_role("button", name="Make the clip").click()
-    expect(page.get_by_text("Write a prompt first").first).to_be_visible()
+    expect_message(page, "Write a prompt first")
     page.screenshot(path=str(screenshot_path(tmp_path, "video-error.png")))
     expect(page.locator("#clip video")).to_have_count(0)
     expect(page.locator("#recipe textarea")).to_have_value("")
