@@ -135,6 +135,13 @@ def page_es(browser):
         context.close()
 
 
+def set_number(page, elem_id: str, value) -> None:
+    """Type `value` into the number box of the slider or number field `#elem_id`, as a person does."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
 def expect_message(page, text: str):
     """Assert that Gradio's message box (a toast) with `text` is on screen and has faded in: what
     the person reads, not only what is in the page. Returns its locator."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, page, screenshot_path  # noqa: F401  (pytest fixtures)
+from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, page, screenshot_path, set_number  # noqa: F401  (pytest fixtures)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -15,12 +15,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 explorer_app = app_server("explorer")
 
 PICTURE_PX = 128  # the tiny profile's size
-
-
-def set_number(page, elem_id: str, value: int):
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def test_watch_the_steps_and_scrub_back(explorer_app, page, tmp_path):

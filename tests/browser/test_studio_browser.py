@@ -20,6 +20,7 @@ from app_helpers import (  # noqa: F401  (browser, page, page_es: pytest fixture
     page,
     page_es,
     screenshot_path,
+    set_number,
     wait_until,
 )
 from PIL import Image
@@ -32,12 +33,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 studio = app_server("studio")
 
 PICTURE_PX = 128  # the tiny profile's size
-
-
-def set_steps(page, value: int):
-    box = page.locator("#steps input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def first_result(page):
@@ -55,7 +50,7 @@ def make_a_picture(page, url: str, prompt: str, seed: int, steps: int):
     page.goto(url)
     page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_label("Seed", exact=True).fill(str(seed))
-    set_steps(page, steps)
+    set_number(page, "steps", steps)
     page.get_by_role("button", name="Generate", exact=True).click()
     expect(first_result(page)).to_have_js_property("naturalWidth", PICTURE_PX, timeout=MODEL_TIMEOUT_MS)
 
@@ -116,7 +111,7 @@ def test_the_sampler_note_says_what_it_does_and_warns_below_its_steps(studio, pa
     expect(warning).to_be_visible()
     expect(page.get_by_text("Linear multistep")).to_be_visible()
     page.screenshot(path=str(screenshot_path(tmp_path, "studio-sampler-note.png")), full_page=True)
-    set_steps(page, 40)
+    set_number(page, "steps", 40)
     expect(warning).to_have_count(0)
     expect(page.get_by_text("Linear multistep")).to_be_visible()
 
@@ -124,7 +119,7 @@ def test_the_sampler_note_says_what_it_does_and_warns_below_its_steps(studio, pa
 def test_xy_grid_in_the_browser(studio, page, tmp_path):
     page.goto(studio.url)
     page.get_by_label("Prompt", exact=True).fill("a yellow star on a black background")
-    set_steps(page, 2)
+    set_number(page, "steps", 2)
     page.get_by_role("tab", name="X/Y grid").click()
     page.get_by_role("button", name="Make the grid").click()
     expect(page.locator("#recipe textarea")).to_have_value(re.compile(r"Seed: 1,"), timeout=MODEL_TIMEOUT_MS)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, expect_message, page, screenshot_path  # noqa: F401  (pytest fixtures)
+from app_helpers import MODEL_TIMEOUT_MS, app_server, browser, expect_message, page, screenshot_path, set_number  # noqa: F401  (pytest fixtures)
 from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -16,12 +16,6 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 video_app = app_server("video")
 
 CLIP_PX = 128  # the tiny video profile's size
-
-
-def set_number(page, elem_id: str, value: int):
-    box = page.locator(f"#{elem_id} input[type=number]")
-    box.fill(str(value))
-    box.press("Enter")
 
 
 def test_make_a_clip_and_watch_it(video_app, page, tmp_path):
