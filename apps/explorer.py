@@ -8,13 +8,15 @@ Start it with `genlab demo explorer`. Script it from Python:
         compare="guidance", guidance_b=15, api_name="/explore")
 """
 
+import sys
+
 import gradio as gr
 
 from genlab.ui import explorer, room, studio
+from genlab.ui.demo import launch_settings
 from genlab.ui.i18n import L, gradio_i18n
 
 opts = studio.options()
-model_queue = dict(concurrency_id="model", concurrency_limit=1)  # one run at a time (it keeps every step)
 
 with gr.Blocks(title="genlab Denoising explorer") as demo:
     gr.Markdown(L("explorer.title"))
@@ -50,12 +52,11 @@ with gr.Blocks(title="genlab Denoising explorer") as demo:
 
     sheet = gr.Image(label=L("explorer.strip"), type="filepath", format="png", interactive=False, elem_id="strip")
 
-    gr.on(
+    room.model_event(  # one run at a time (it keeps every step)
         [run_btn.click, prompt.submit], explorer.explore,
         inputs=[prompt, negative_prompt, seed, steps, guidance, sampler, show, compare, guidance_b, sampler_b],
         outputs=[sheet, final, recipe, step, frame_a, frame_b, frames_a, frames_b],
-        api_name="explore", preprocess=False, validator=room.cap_validator(explorer.explore),
-        show_progress_on=sheet, **model_queue,
+        api_name="explore", show_progress_on=sheet,
     )
     compare.change(
         lambda how: (gr.Slider(visible=how == "guidance"), gr.Dropdown(visible=how == "sampler")),
@@ -66,5 +67,5 @@ with gr.Blocks(title="genlab Denoising explorer") as demo:
 launch_kwargs = dict(css=studio.CSS, i18n=gradio_i18n())
 warm_up = studio.warm_up
 
-if __name__ == "__main__":
-    demo.launch(server_name="127.0.0.1", ssr_mode=False, max_file_size=studio.MAX_FILE_SIZE, **launch_kwargs)
+if __name__ == "__main__":  # `python apps/explorer.py`: as `genlab demo explorer` starts it
+    demo.launch(**launch_settings(sys.modules[__name__]))

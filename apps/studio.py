@@ -9,14 +9,16 @@ on every edit). Script it from Python:
     pictures[0]["image"]     # the PNG, recipe inside
 """
 
+import sys
+
 import gradio as gr
 
 from genlab.core.i18n import language_of
 from genlab.ui import room, studio
+from genlab.ui.demo import launch_settings
 from genlab.ui.i18n import L, gradio_i18n
 
 opts = studio.options()  # sizes, samplers, presets and starting values from the active profile
-model_queue = dict(concurrency_id="model", concurrency_limit=room.settings().concurrency)  # room mode: batches
 
 with gr.Blocks(title="genlab Studio") as demo:
     gr.Markdown(L("studio.title"))
@@ -91,13 +93,11 @@ with gr.Blocks(title="genlab Studio") as demo:
     outputs = [results, recipe, seed_used, history, shown]
 
     def picture_event(triggers, fn, inputs, api_name):
-        return gr.on(
-            triggers, fn, inputs=inputs, outputs=outputs, api_name=api_name,
-            preprocess=False,  # raw values: genlab.studio checks them and explains mistakes in plain words
-            validator=room.cap_validator(fn),  # room mode: a fair share of the queue per person
-            show_progress_on=results, **model_queue,
+        # room mode: requests waiting together share a model call (batched), a fair share per person
+        return room.model_event(
+            triggers, fn, inputs=inputs, outputs=outputs, api_name=api_name, show_progress_on=results, batched=True,
         ).success(  # the first new picture opens large; the history shows the newest first
-            lambda saved: (studio.show_history(saved), gr.Number(visible=True), 0, gr.Gallery(selected_index=0)),
+            lambda saved: (studio.gallery_value(saved), gr.Number(visible=True), 0, gr.Gallery(selected_index=0)),
             history, [gallery, seed_used, selected, results], api_visibility="private",
         )
 
@@ -142,5 +142,5 @@ with gr.Blocks(title="genlab Studio") as demo:
 launch_kwargs = dict(css=studio.CSS, i18n=gradio_i18n())  # Gradio 6 takes these at launch; `genlab demo` passes them on
 warm_up = studio.warm_up  # `genlab demo studio` loads the model before the first click
 
-if __name__ == "__main__":
-    demo.launch(server_name="127.0.0.1", ssr_mode=False, max_file_size=studio.MAX_FILE_SIZE, **launch_kwargs)
+if __name__ == "__main__":  # `python apps/studio.py`: as `genlab demo studio` starts it
+    demo.launch(**launch_settings(sys.modules[__name__]))

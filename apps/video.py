@@ -8,14 +8,16 @@ Start it with `genlab demo video` (`--room` for a whole room). Script it from Py
     # image to video: add image=handle_file("start.png"), strength=0.6
 """
 
+import sys
+
 import gradio as gr
 
 from genlab.core import video
 from genlab.ui import room, studio, video_app
+from genlab.ui.demo import launch_settings
 from genlab.ui.i18n import L, gradio_i18n
 
 opts = video.options()  # frames, fps and starting values from the active video profile
-model_queue = dict(concurrency_id="model", concurrency_limit=1)  # one clip at a time (clips are not batched)
 
 with gr.Blocks(title="genlab Video") as demo:
     gr.Markdown(L("video.title"))
@@ -46,14 +48,13 @@ with gr.Blocks(title="genlab Video") as demo:
             seed_used = gr.Number(label=L("studio.seed_used"), precision=0, interactive=False, elem_id="seed-used")
 
     inputs = [prompt, negative_prompt, seed, steps, guidance, frames, fps, loop, image, strength]
-    gr.on(
+    room.model_event(  # one clip at a time (clips are not batched)
         [make_btn.click, prompt.submit], video_app.generate, inputs=inputs, outputs=[clip, gif, recipe, seed_used],
-        api_name="generate", preprocess=False, validator=room.cap_validator(video_app.generate),
-        show_progress_on=clip, **model_queue,
+        api_name="generate", show_progress_on=clip,
     )
 
 launch_kwargs = dict(css=studio.CSS, i18n=gradio_i18n())
 warm_up = video.warm_up
 
-if __name__ == "__main__":
-    demo.launch(server_name="127.0.0.1", ssr_mode=False, max_file_size=studio.MAX_FILE_SIZE, **launch_kwargs)
+if __name__ == "__main__":  # `python apps/video.py`: as `genlab demo video` starts it
+    demo.launch(**launch_settings(sys.modules[__name__]))

@@ -13,7 +13,7 @@ Nothing is asserted: speed depends on the machine (see the printout's device lin
     .venv/bin/python benchmarks/room.py --pipeline-only --batches 1,4,8,16
 
 measures only what room mode changes below the web server: the same pictures made one per
-pipeline call, then in calls of each batch size (genlab.render, as the room's Batcher calls it),
+pipeline call, then in calls of each batch size (genlab.core.render, as the room's Batcher calls it),
 on the best device here (a GPU when there is one). No Gradio needed.
 
 **A real model's cost without its weights** (`--architecture sd15`): builds a
@@ -216,7 +216,7 @@ def prepare_architecture(args) -> tuple[str, contextlib.ExitStack]:
 # ---- the benchmark ------------------------------------------------------------------------------
 @contextlib.contextmanager
 def launch_studio(room_values: dict | None, **launch_extra):
-    """apps/studio.py on a free local port (genlab.demo.serving, as the tests start apps)."""
+    """apps/studio.py on a free local port (genlab.ui.demo.serving, as the tests start apps)."""
     from genlab.ui.demo import serving
 
     with serving("studio", room=room_values, **launch_extra) as module:
@@ -303,7 +303,7 @@ def main(argv=None) -> int:
     parser.add_argument("--people", type=int, default=30)
     parser.add_argument("--steps", type=int, help="denoising steps (default: 4 on the tiny model, 20 on --architecture sd15)")
     parser.add_argument("--batch", type=int, help="room mode: pictures per model call (default: the profile's room_batch; 8 for sd15)")
-    parser.add_argument("--pipeline-only", action="store_true", help="no web server: one picture per call vs batches (genlab.render)")
+    parser.add_argument("--pipeline-only", action="store_true", help="no web server: one picture per call vs batches (genlab.core.render)")
     parser.add_argument("--batches", default="1,4,8", help="with --pipeline-only: batch sizes to compare (first is the baseline)")
     parser.add_argument("--architecture", choices=("tiny", "sd15"), default="tiny",
                         help="tiny: the shipped model; sd15: SD 1.5's architecture with random weights (same cost, no download)")

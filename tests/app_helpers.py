@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import time
 from dataclasses import dataclass
 from types import ModuleType
 
@@ -40,6 +41,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+EXPECT_TIMEOUT_MS = 30_000  # Playwright's `expect` waits this long for what the person should see
+MODEL_TIMEOUT_MS = 120_000  # ... and this long when the model has to make something first (2 shared CPU cores)
 
 
 @dataclass
@@ -100,8 +103,9 @@ def chromium_executable() -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=chromium_executable(), args=CHROMIUM_ARGS)
         try:
@@ -131,6 +135,24 @@ def page_es(browser):
         context.close()
 
 
+def set_number(page, elem_id: str, value) -> None:
+    """Type `value` into the number box of the slider or number field `#elem_id`, as a person does."""
+    box = page.locator(f"#{elem_id} input[type=number]")
+    box.fill(str(value))
+    box.press("Enter")
+
+
+def expect_message(page, text: str):
+    """Assert that Gradio's message box (a toast) with `text` is on screen and has faded in: what
+    the person reads, not only what is in the page. Returns its locator."""
+    from playwright.sync_api import expect
+
+    toast = page.get_by_test_id("toast-body").filter(has_text=text)
+    expect(toast).to_be_visible()
+    expect(toast).to_have_css("opacity", "1")
+    return toast
+
+
 def screenshot_path(tmp_path, name: str):
     """Where a screenshot goes: $GENLAB_SCREENSHOTS when set (to look at them), else the test's tmp_path."""
     from pathlib import Path
@@ -138,3 +160,12 @@ def screenshot_path(tmp_path, name: str):
     folder = Path(os.environ.get("GENLAB_SCREENSHOTS", tmp_path))
     folder.mkdir(parents=True, exist_ok=True)
     return folder / name
+
+
+def wait_until(condition, timeout: float = 60, what: str = "the condition", poll_s: float = 0.05):
+    """Poll `condition()` until it is true; fail the test after `timeout` seconds saying `what` never happened."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"waited {timeout:g} s for {what}", pytrace=False)
+        time.sleep(poll_s)

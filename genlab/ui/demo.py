@@ -15,8 +15,8 @@ the way trainers do.
     genlab demo studio --room --host 192.168.1.20 --password tacos2024 --log-prompts
     genlab demo video --root-path /user/ana/proxy/7860    behind JupyterHub's jupyter-server-proxy
 
-Room mode is described in genlab/room.py. Everything a person reads is in es-MX or English,
-following their browser (genlab/i18n.py).
+Room mode is described in genlab/ui/room.py. Everything a person reads is in es-MX or English,
+following their browser (genlab/core/i18n.py, genlab/ui/i18n.py).
 """
 
 from __future__ import annotations
@@ -33,13 +33,13 @@ from pathlib import Path
 from types import ModuleType
 
 from genlab import settings
-from genlab.ui.ports import NoFreePort, any_free_local_port, free_port
+from genlab.ui.ports import NoFreePort, any_free_local_port, free_port, lan_address
 
 APPS_DIR = settings.apps_dir()
 DEFAULT_HOST = "127.0.0.1"
 PASSWORD_ENV = "GENLAB_DEMO_PASSWORD"
 SHARE_USER = "genlab"  # the name scripts use with a password (any name is accepted)
-MAX_FILE_SIZE = "10mb"
+MAX_FILE_SIZE = "10mb"  # launch(max_file_size=...): bigger uploads never reach the app (HTTP 413)
 
 
 class DemoError(Exception):
@@ -130,18 +130,6 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def lan_address() -> str:
-    """This computer's address on the local network (what people in the room type), best effort."""
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        try:
-            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
-            return s.getsockname()[0]
-        except OSError:
-            return "127.0.0.1"
 
 
 def launch_settings(

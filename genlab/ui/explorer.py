@@ -28,6 +28,8 @@ from genlab.core.imaging import labelled_grid, slug
 from genlab.core.recipe import save_png
 from genlab.core.render import draw_seed
 from genlab.core.steps import StepRun, run_steps
+from genlab.ui.errors import handling
+from genlab.ui.pictures import output_dir
 
 MAX_EXPLORER_STEPS = 50
 SHOW = ("noisy", "guess")
@@ -94,21 +96,18 @@ def explore(
 ):
     """Every step of one run (or of two, side by side). Returns (strip PNG, final PNG, recipe text,
     step slider, frame A, frame B) [+ the frames of each run, kept in the session]."""
-    from genlab.ui.studio import handling, output_dir, progress_reporter
-
-    with handling("explorer", "explore", request) as h:
+    with handling("explorer", "explore", request, progress) as h:
         s, other, show, compare = check_explore(prompt, negative_prompt, seed, steps, guidance, sampler, show, compare, guidance_b, sampler_b)
-        h.tracker.settings = s.log_fields(show=show, compare=compare)
-        h.tracker.prompt = s.prompt
-        report = progress_reporter(progress, h.lang)
-        total = s.steps + (other.steps if other else 0)
-        a = run_steps(s, show, on_step=(lambda i, n: report(i, total)) if report else None)
-        a.label = label_of(s, compare, h.lang)
-        runs = [a]
-        if other is not None:
-            b = run_steps(other, show, on_step=(lambda i, n: report(s.steps + i, total)) if report else None)
-            b.label = label_of(other, compare, h.lang)
-            runs.append(b)
+        h.record(s.prompt, **s.log_fields(show=show, compare=compare))
+        both = [s] if other is None else [s, other]
+        total, done, runs = sum(x.steps for x in both), 0, []
+        for settings in both:  # one progress bar over both runs
+            report = (lambda i, n, _done=done: h.on_progress(_done + i, total)) if h.on_progress else None
+            run = run_steps(settings, show, on_step=report)
+            run.label = label_of(settings, compare, h.lang)
+            runs.append(run)
+            done += settings.steps
+        a = runs[0]
         folder = output_dir() / uuid.uuid4().hex[:12]
         folder.mkdir(parents=True)
         sheet = _save(strip(runs, h.lang), folder, f"steps-{slug(s.prompt)}.png")

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 from genlab import settings
-from genlab.ui.ports import NoFreePort, free_port
+from genlab.ui.ports import NoFreePort, free_port, lan_address
 
 FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
 DEFAULT_PORT = 8888
@@ -87,16 +87,6 @@ def _wait_for_port(host: str, port: int, proc: subprocess.Popen, timeout: float 
     return False
 
 
-def _lan_address() -> str:
-    """This computer's address on the local network (what others in the room type), best effort."""
-    try:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
-            return s.getsockname()[0]
-    except OSError:
-        return socket.gethostname()
-
-
 def _banner(args, port: int, token: str, first: str | None, profile: str) -> str:
     path = f"/lab/tree/{first}" if first else "/lab"
     query = f"?token={token}" if token else ""
@@ -108,7 +98,7 @@ def _banner(args, port: int, token: str, first: str | None, profile: str) -> str
         f"    http://{local_host}:{port}{path}{query}",
     ]
     if args.ip in ("0.0.0.0", "::", ""):
-        lines.append(f"Others in the room: http://{_lan_address()}:{port}{path}{query}")
+        lines.append(f"Others in the room: http://{lan_address()}:{port}{path}{query}")
     lines += [
         f"Start with {first or FIRST_NOTEBOOK} (left-hand file list: notebooks/).",
         f"Notebooks use the genlab profile: {profile} (change with --profile or GENLAB_PROFILE).",

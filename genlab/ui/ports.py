@@ -1,5 +1,6 @@
-"""Finding a TCP port to serve on: ``genlab demo`` and ``genlab lab`` (first free port from a
-well-known one: 7860, 8888) and tests/benchmarks (any port the system says is free)."""
+"""Ports and addresses to serve on: ``genlab demo`` and ``genlab lab`` (first free port from a
+well-known one: 7860, 8888; the address the room types), tests and benchmarks (any port the system
+says is free)."""
 
 from __future__ import annotations
 
@@ -35,3 +36,14 @@ def any_free_local_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def lan_address() -> str:
+    """This computer's address on the local network (what others in the room type), best effort:
+    the computer's name when it has no network."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("10.255.255.255", 1))  # no packet is sent; this only picks the outgoing interface
+            return s.getsockname()[0]
+    except OSError:
+        return socket.gethostname()

@@ -1,6 +1,7 @@
 """Room mode: one model, 20-40 designers, one URL.
 
-What `genlab demo NAME --room` switches on (apps read `settings()` when they build their events):
+What `genlab demo NAME --room` switches on (apps read `settings()` when they build their events,
+through `model_event`):
 
 * **Batching.** Picture requests that are waiting at the same moment are made in *one* pipeline
   call (up to `batch_size` pictures, the profile's `room_batch`). The apps' model events share
@@ -18,7 +19,8 @@ What `genlab demo NAME --room` switches on (apps read `settings()` when they bui
 * **A log line per request** (time, app, event, settings, pictures in the call, wait, duration,
   outcome) on stderr, with the prompt only when the trainer asked for it (`--log-prompts`).
 * **Out of memory.** A pipeline call that runs out of GPU memory is retried in halves down to one
-  picture; only then does the person get a message, and the next request works.
+  picture (genlab.core.memory, inside the renderer); only then does the person get a message,
+  and the next request works.
 
 Without --room the same code runs with one request at a time (Gradio's default queue).
 """
@@ -104,8 +106,9 @@ def room_settings(batch_size: int | None = None, per_person: int | None = None, 
 class SessionLimiter:
     """Counts each browser session's waiting requests (joined the queue, not finished)."""
 
-    def __init__(self, ttl_s: float = WAIT_TTL_S):
+    def __init__(self, ttl_s: float = WAIT_TTL_S, clock: Callable[[], float] = time.monotonic):
         self.ttl_s = ttl_s
+        self.clock = clock  # seconds; tests pass their own
         self._waiting: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
@@ -117,11 +120,11 @@ class SessionLimiter:
 
     def waiting(self, key: str) -> int:
         with self._lock:
-            return len(self._prune(key, time.monotonic()))
+            return len(self._prune(key, self.clock()))
 
     def try_join(self, key: str, limit: int) -> int | None:
         """Count one more request for `key`; returns None when `limit` is already reached (0: no limit)."""
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             q = self._prune(key, now)
             if limit and len(q) >= limit:
@@ -163,7 +166,7 @@ def cap_validator(handler: Callable) -> Callable:
     """A Gradio `validator=` for `handler`'s event: refuses a session that has too many requests waiting.
 
     It runs when the request joins the queue (before it waits), counts it, and the handler's
-    `track()` block stops counting it when it is done. Its message sits on the event's first input.
+    handler's `handling` block stops counting it when it is done (`finish`). Its message sits on the event's first input.
     """
     import gradio as gr
 
@@ -181,6 +184,21 @@ def cap_validator(handler: Callable) -> Callable:
         return [gr.validate(True, "")] * max(1, n_inputs)
 
     return validator
+
+
+def model_event(triggers, fn: Callable, *, inputs, outputs, api_name: str, show_progress_on, batched: bool = False, **extra):
+    """A Gradio event that runs the model, the same way in every app: `fn` gets the raw values
+    (genlab checks them and explains mistakes in plain words), each person gets a fair share of the
+    queue (`cap_validator`), and all model events share one queue, "model", which lets
+    `batch_size` requests in at once when `batched` (the Studio's pictures, merged by the Batcher)
+    and one at a time otherwise (explorer runs, clips)."""
+    import gradio as gr
+
+    return gr.on(
+        triggers, fn, inputs=inputs, outputs=outputs, api_name=api_name,
+        preprocess=False, validator=cap_validator(fn), show_progress_on=show_progress_on,
+        concurrency_id="model", concurrency_limit=settings().concurrency if batched else 1, **extra,
+    )
 
 
 # ---- the per-request log line and bookkeeping ----------------------------------------------------
@@ -213,30 +231,14 @@ def _short(value) -> str:
     return s if len(s) <= 40 else s[:39] + "…"
 
 
-class track:
-    """`with room.track(app, event, request) as tr:` — stops counting the request as waiting and
-    logs one line when the block ends (room mode, or when `log_events` is on)."""
-
-    def __init__(self, app: str, event: str, request=None):
-        self.tracker = Tracker(app=app, event=event, request=request)
-
-    def __enter__(self) -> Tracker:
-        return self.tracker
-
-    def __exit__(self, exc_type, exc, tb):
-        tr = self.tracker
-        if exc is not None:
-            from genlab.core.i18n import UserError
-
-            tr.status = f"refused:{exc.key}" if isinstance(exc, UserError) else f"error:{type(exc).__name__}"
-            if getattr(exc, "_genlab_status", None):
-                tr.status = exc._genlab_status
-        key = _session_key(tr.request)
-        if key is not None:
-            limiter.leave(key)
-        if settings().log_events:
-            log.info(tr.line())
-        return False
+def finish(tracker: Tracker) -> None:
+    """The request is done: it stops counting as waiting for its person, and (room mode, or when
+    `log_events` is on) its log line is written. `genlab.ui.errors.handling` calls this."""
+    key = _session_key(tracker.request)
+    if key is not None:
+        limiter.leave(key)
+    if settings().log_events:
+        log.info(tracker.line())
 
 
 # ---- batching ------------------------------------------------------------------------------------
@@ -291,6 +293,11 @@ class Batcher:
         if job.error is not None:
             raise job.error
         return job.results
+
+    def waiting(self) -> int:
+        """How many jobs are in line for a pipeline call (not yet in one)."""
+        with self._cv:
+            return len(self._queue)
 
     def submit(self, job: Job, on_progress: Callable[[int, int], None] | None = None):
         """enqueue + wait."""
@@ -357,8 +364,3 @@ def batcher(name: str, run: Callable) -> Batcher:
             b = Batcher(run, max_pictures=max(1, s.batch_size), window_s=s.window_s if s.room else 0.0)
             _batchers[name] = b
         return b
-
-
-# ---- out of memory -------------------------------------------------------------------------------
-
-

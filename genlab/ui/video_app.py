@@ -9,7 +9,8 @@ import gradio as gr
 from genlab.core.checks import check_strength
 from genlab.core.uploads import check_source
 from genlab.core.video import check_clip, make_clip
-from genlab.ui.studio import handling, output_dir, progress_reporter
+from genlab.ui.errors import handling
+from genlab.ui.pictures import output_dir
 
 
 def generate(
@@ -27,17 +28,15 @@ def generate(
     progress=gr.Progress(),
 ):
     """Text to video (no `image`) or image to video. Returns (MP4 path, GIF path, recipe text, seed)."""
-    with handling("video", "generate", request) as h:
+    with handling("video", "generate", request, progress, what="progress.frames") as h:
         req = check_clip(prompt, negative_prompt, seed, steps, guidance, frames, fps, loop)
         still = None
         if image is not None and image != "":
             still = check_source(image, req.width, req.height)
             req = replace(req, strength=check_strength(strength, 0.6))
-        h.tracker.settings = dict(
-            task="i2v" if still is not None else "video", steps=req.steps, guidance=f"{req.guidance:g}",
+        h.record(
+            req.prompt, task="i2v" if still is not None else "video", steps=req.steps, guidance=f"{req.guidance:g}",
             frames=req.frames, fps=req.fps, loop=req.loop, strength=req.strength,
         )
-        h.tracker.prompt = req.prompt
-        report = progress_reporter(progress, h.lang, what="progress.frames")
-        clip = make_clip(req, still, on_step=report, folder=output_dir())
+        clip = make_clip(req, still, on_step=h.on_progress, folder=output_dir())
     return clip.mp4, clip.gif, clip.parameters, clip.seed

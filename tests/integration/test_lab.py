@@ -4,6 +4,7 @@ exercise, a learner must be able to fetch and submit it, and the server must sto
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -46,9 +47,10 @@ def _copy_repo_layout(root: Path) -> None:
     (root / "notebooks").mkdir()
 
 
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory):
-    base = tmp_path_factory.mktemp("lab")
+@contextlib.contextmanager
+def running_lab(base: Path, *extra_args: str):
+    """`genlab lab` started as a trainer starts it, on a copy of the course in `base`, with its own
+    HOME and Jupyter folders; yields once JupyterLab answers. Stopped (if still running) afterwards."""
     root = base / "genlab"
     _copy_repo_layout(root)
     home = base / "home"
@@ -64,38 +66,43 @@ def lab(tmp_path_factory):
     )
     port = any_free_local_port()
     log_path = base / "lab.log"
-    log = open(log_path, "w")
-    cmd = [sys.executable, "-m", "genlab", "lab", "--root", str(root), "--no-browser", "--port", str(port), "--token", TOKEN]
-    proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
+    cmd = [sys.executable, "-m", "genlab", "lab", "--root", str(root), "--no-browser", "--port", str(port), "--token", TOKEN, *extra_args]
     url = f"http://127.0.0.1:{port}"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=base, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            _wait_until_answering(url, proc, log_path)
+            yield {"url": url, "root": root, "proc": proc, "log_path": log_path, "env": env}
+        finally:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
-    deadline = time.monotonic() + 300
+
+def _wait_until_answering(url: str, proc: subprocess.Popen, log_path: Path, timeout: float = 300) -> None:
+    deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None:
-            log.close()
             pytest.fail(f"genlab lab exited with {proc.returncode}:\n{log_path.read_text()[-6000:]}")
         try:
-            log.flush()
             announced = "genlab lab is running" in log_path.read_text()  # printed once the port is open
             if announced and _request(f"{url}/api/status", timeout=5)[0] == 200:
-                break
+                return
         except (urllib.error.URLError, ConnectionError, OSError):
             pass
         if time.monotonic() > deadline:
-            proc.kill()
-            log.close()
-            pytest.fail(f"JupyterLab did not answer within 300 s:\n{log_path.read_text()[-6000:]}")
+            pytest.fail(f"JupyterLab did not answer within {timeout:g} s:\n{log_path.read_text()[-6000:]}")
         time.sleep(0.5)
 
-    info = {"url": url, "root": root, "proc": proc, "log_path": log_path, "env": env}
-    yield info
-    if proc.poll() is None:  # the shutdown test did not run or failed
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-    log.close()
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """One JupyterLab for the tests that look at it (none of them stops it)."""
+    with running_lab(tmp_path_factory.mktemp("lab")) as info:
+        yield info
 
 
 def _assignments(lab) -> list[dict]:
@@ -126,13 +133,10 @@ def test_course_was_generated_and_released(lab):
 
 
 @pytest.mark.slow
-def test_assignment_list_shows_the_released_exercise(lab):
+def test_learner_sees_fetches_and_submits_the_exercise(lab):
+    """One learner's path through the Assignments tab, in its order (released → fetched → submitted)."""
     released = [a for a in _assignments(lab) if a["status"] == "released"]
     assert len(released) == 1, _assignments(lab)
-
-
-@pytest.mark.slow
-def test_learner_fetches_and_submits(lab):
     status, _ = _request(
         f"{lab['url']}/assignments/fetch", "POST", {"course_id": "genlab", "assignment_id": ASSIGNMENT}
     )
@@ -166,10 +170,13 @@ def test_second_setup_has_nothing_to_do_and_sees_changes(lab):
 
 
 @pytest.mark.slow
-def test_shutdown_is_clean(lab):
-    status, _ = _request(f"{lab['url']}/api/shutdown", "POST")
-    assert status == 200
-    assert lab["proc"].wait(timeout=60) == 0
+def test_shutdown_is_clean(tmp_path):
+    """Its own JupyterLab (no course to prepare), so stopping it leaves the other tests' server alone."""
+    with running_lab(tmp_path, "--skip-course") as own:
+        status, _ = _request(f"{own['url']}/api/shutdown", "POST")
+        assert status == 200
+        assert own["proc"].wait(timeout=60) == 0
+    assert "genlab lab is running" in own["log_path"].read_text()
 
 
 # ---- fast checks: no server -----------------------------------------------------------------------

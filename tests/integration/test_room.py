@@ -18,7 +18,7 @@ import urllib.request
 import httpx
 import pytest
 import torch
-from app_helpers import launch_app
+from app_helpers import launch_app, wait_until
 from gradio_client import Client
 from gradio_client.exceptions import ValidationError
 
@@ -26,6 +26,7 @@ import genlab
 from genlab.core import memory
 from genlab.core.profiles import get_profile
 from genlab.ui import demo as genlab_demo
+from genlab.ui import pictures as studio_pictures
 from genlab.ui import room
 from genlab.ui.ports import any_free_local_port
 
@@ -36,19 +37,21 @@ FAST = dict(steps=2, sampler="Euler")
 # ---- the parts, without a model -----------------------------------------------------------------
 def test_batcher_merges_waiting_jobs_with_the_same_key():
     calls = []
-    gate = threading.Event()
+    busy, gate = threading.Event(), threading.Event()
 
     def run(key, items, on_step):
         calls.append((key, list(items)))
         on_step(1, 1)
         if key == "slow":
-            gate.wait(10)
+            busy.set()
+            assert gate.wait(30)
         return [f"{key}:{item}" for item in items]
 
     b = room.Batcher(run, max_pictures=4, window_s=0.05)
     blocker = b.enqueue(room.Job("slow", ["x"]))  # keeps the worker busy while the others line up
-    time.sleep(0.2)
+    assert busy.wait(30)
     jobs = [b.enqueue(room.Job("a", [f"p{i}"])) for i in range(3)] + [b.enqueue(room.Job("b", ["q"])), b.enqueue(room.Job("a", ["p3", "p4"]))]
+    assert b.waiting() == 5
     gate.set()
     results = [b.wait(job) for job in [blocker, *jobs]]
     assert results == [["slow:x"], ["a:p0"], ["a:p1"], ["a:p2"], ["b:q"], ["a:p3", "a:p4"]]
@@ -96,9 +99,12 @@ def test_session_limiter_counts_waiting_requests():
     limiter.leave("ana")
     assert limiter.waiting("ana") == 1 and limiter.try_join("ana", 2) == 2
     assert limiter.try_join("carla", 0) == 1 and limiter.try_join("carla", 0) == 2, "0 = no limit"
-    stale = room.SessionLimiter(ttl_s=0.0)
+    now = [1000.0]
+    stale = room.SessionLimiter(ttl_s=600.0, clock=lambda: now[0])
     stale.try_join("dora", 1)
-    time.sleep(0.01)
+    now[0] += 599.0
+    assert stale.try_join("dora", 1) is None, "still waiting within the time limit"
+    now[0] += 2.0
     assert stale.try_join("dora", 1) == 1, "a request that never ran (tab closed) stops counting"
 
 
@@ -123,6 +129,31 @@ def room_log(caplog):
     return caplog
 
 
+class HeldModel:
+    """The Studio's renderer behind a gate: the test sees when a model call starts (`started`) and
+    says when calls may run (`go`), so requests can line up behind it without guessing at times."""
+
+    def __init__(self, real):
+        self.real = real
+        self.started, self.go = threading.Event(), threading.Event()
+
+    def __call__(self, key, items, on_step):
+        self.started.set()
+        assert self.go.wait(120), "the test never let the model run"
+        return self.real(key, items, on_step)
+
+    def batcher(self) -> room.Batcher:
+        return room.batcher("studio", self)
+
+
+@pytest.fixture
+def held_model(monkeypatch):
+    held = HeldModel(studio_pictures.render)
+    monkeypatch.setattr(studio_pictures, "render", held)  # the Batcher the Studio uses now calls `held`
+    yield held
+    held.go.set()  # never leave a request hanging
+
+
 def login(app, name="Lupita", **kwargs) -> Client:
     return Client(app.url, auth=(name, PASSWORD), verbose=False, **kwargs)
 
@@ -135,44 +166,50 @@ def test_the_room_needs_the_workshop_password(room_studio):
     assert seed == 4
 
 
-def test_people_waiting_together_share_one_model_call(room_studio, room_log):
-    people = [login(room_studio, f"person{i}") for i in range(5)]
-    blocker = people[0].submit(prompt="a slow picture", seed=1, steps=40, sampler="Euler", api_name="/generate")
-    time.sleep(0.5)  # the blocker is running; the next four wait together
+def test_people_waiting_together_share_one_model_call(room_studio, room_log, held_model):
+    # The room lets 4 requests in at once (batch_size=4): one in the model, three waiting together.
+    people = [login(room_studio, f"person{i}") for i in range(4)]
+    blocker = people[0].submit(prompt="a slow picture", seed=1, steps=3, sampler="Euler", api_name="/generate")
+    assert held_model.started.wait(120), "the first request never reached the model"
     jobs = [c.submit(prompt=f"a red circle number {i}", seed=100 + i, **FAST, api_name="/generate") for i, c in enumerate(people[1:])]
+    wait_until(lambda: held_model.batcher().waiting() == 3, what="three requests to line up behind the first")
+    held_model.go.set()
     results = [job.result(timeout=300) for job in jobs]
     blocker.result(timeout=300)
     for i, (pictures, _, seed) in enumerate(results):
         recipe = genlab.read_recipe(pictures[0]["image"])
         assert (seed, recipe.seed, recipe.prompt) == (100 + i, 100 + i, f"a red circle number {i}"), "each person gets their own picture"
     lines = [r.getMessage() for r in room_log.records if "event=generate" in r.getMessage()]
-    assert len(lines) >= 5
-    batches = [int(line.split("batch=")[1].split()[0]) for line in lines if "batch=" in line]
-    assert max(batches) >= 2, f"waiting requests were not merged: {lines}"
+    assert len(lines) == 4, lines
+    batches = sorted(int(line.split("batch=")[1].split()[0]) for line in lines)
+    assert batches == [1, 3, 3, 3], f"the three waiting requests were not made in one call: {lines}"
     assert all("app=studio" in line and "steps=" in line and "duration=" in line and "status=ok" in line for line in lines)
     assert not any("red circle" in line for line in lines), "prompts stay out of the log unless the trainer opts in"
 
 
-def test_one_person_cannot_flood_the_queue(room_studio, room_log):
+def test_one_person_cannot_flood_the_queue(room_studio, room_log, held_model):
     ana = login(room_studio, "Ana")
-    first = ana.submit(prompt="a blue square", seed=1, steps=30, sampler="Euler", api_name="/generate")
-    time.sleep(0.3)
+    first = ana.submit(prompt="a blue square", seed=1, **FAST, api_name="/generate")
+    assert held_model.started.wait(120), "her first request never reached the model"
     with pytest.raises(ValidationError, match="You already have 1 waiting"):
         ana.predict(prompt="another blue square", **FAST, api_name="/generate")
     es = login(room_studio, "Memo", headers={"Accept-Language": "es-MX"})
-    pictures, _, _ = es.predict(prompt="a green star", seed=2, **FAST, api_name="/generate")  # others are not affected
+    other = es.submit(prompt="a green star", seed=2, **FAST, api_name="/generate")  # others are not refused
+    held_model.go.set()
+    pictures, _, _ = other.result(timeout=300)
     assert genlab.read_recipe(pictures[0]["image"]).prompt == "a green star"
     first.result(timeout=300)
     pictures, _, seed = ana.predict(prompt="another blue square", seed=3, **FAST, api_name="/generate")  # her turn again
     assert seed == 3
 
 
-def test_the_limit_message_speaks_spanish(room_studio):
+def test_the_limit_message_speaks_spanish(room_studio, held_model):
     memo = login(room_studio, "Memo", headers={"Accept-Language": "es-MX,es;q=0.9"})
-    first = memo.submit(prompt="un cuadrado", seed=1, steps=30, sampler="Euler", api_name="/generate")
-    time.sleep(0.3)
+    first = memo.submit(prompt="un cuadrado", seed=1, **FAST, api_name="/generate")
+    assert held_model.started.wait(120), "the first request never reached the model"
     with pytest.raises(ValidationError, match="Ya tienes 1 en espera"):
         memo.predict(prompt="otro cuadrado", **FAST, api_name="/generate")
+    held_model.go.set()
     first.result(timeout=300)
 
 

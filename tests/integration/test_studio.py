@@ -21,6 +21,7 @@ from PIL.PngImagePlugin import PngInfo
 import genlab
 from genlab.core import i18n
 from genlab.core.generation import MAX_SEED
+from genlab.core.imaging import labelled_grid
 from genlab.ui import demo as genlab_demo
 from genlab.ui import studio as st
 
@@ -308,9 +309,9 @@ def test_history_item_brings_back_its_settings():
 
 def test_grid_sheet_has_room_for_labels():
     cells = [[Image.new("RGB", (128, 128), c) for c in ("red", "blue", "green")] for _ in range(2)]
-    sheet = st.labelled_grid(cells, "Guidance", ["3", "7", "12"], "Seed", ["1", "2"])
+    sheet = labelled_grid(cells, "Guidance", ["3", "7", "12"], "Seed", ["1", "2"])
     assert sheet.width > 3 * 128 and sheet.height > 2 * 128
-    plain = st.labelled_grid(cells[:1], "Guidance", ["3", "7", "12"], None, [])
+    plain = labelled_grid(cells[:1], "Guidance", ["3", "7", "12"], None, [])
     assert plain.width < sheet.width
 
 
