@@ -236,6 +236,34 @@ def _build(task: str, profile: Profile, device: str):
     return pipe
 
 
+def image_to_video_pipeline(profile: str | Profile | None = None, *, device: str | None = None):
+    """The pipeline that turns a still picture into a clip for a video profile.
+
+    The profile's own image-to-video pipeline when its tasks include "i2v" (LTX-Video); on an
+    AnimateDiff profile, diffusers' `AnimateDiffVideoToVideoPipeline` built with `from_pipe` on the
+    same weights (diffusers has no dedicated AnimateDiff image-to-video pipeline: the still,
+    repeated, is the video, and `strength` says how far the frames may move away from it).
+    """
+    from genlab.core.hardware import best_device
+    from genlab.core.i18n import UserError
+
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile, video=True)
+    if "i2v" in profile.tasks:
+        return load_pipeline("i2v", profile, device=device)
+    device = device or best_device()
+    base = load_pipeline("video", profile, device=device)
+    if profile.motion_adapter is None:
+        raise UserError("errors.task_not_offered", task="image to video", profile=profile.name)
+    key = (profile.name, "i2v", device)
+    with _lock:
+        if key not in _cache:
+            from diffusers import AnimateDiffVideoToVideoPipeline
+
+            _cache[key] = apply_memory_strategy(AnimateDiffVideoToVideoPipeline.from_pipe(base), profile, device)
+        return _cache[key]
+
+
 def clear_cache() -> None:
     """Forget loaded pipelines (frees memory; the next call loads again)."""
     with _lock:
