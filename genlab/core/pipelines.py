@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from genlab.core.profiles import ModelSource, Profile, ProfileError, all_profiles, get_profile
+from genlab.core.samplers import model_scheduler
 
 IMAGE_TASKS = ("txt2img", "img2img", "inpaint")
 VIDEO_TASKS = ("video", "i2v")
@@ -225,7 +226,8 @@ def _build(task: str, profile: Profile, device: str):
     if profile.motion_adapter is not None:  # AnimateDiff: a motion adapter on an image model
         base = load_pipeline("txt2img", profile.base, device=device)
         cls = getattr(diffusers, profile.pipeline or "AnimateDiffPipeline")
-        pipe = cls.from_pipe(base, motion_adapter=_load_motion_adapter(profile, device))
+        # the image model's own scheduler, not whichever sampler its last picture used
+        pipe = cls.from_pipe(base, motion_adapter=_load_motion_adapter(profile, device), scheduler=model_scheduler(base))
         return apply_memory_strategy(pipe, profile, device)
     pipe = apply_memory_strategy(_load_base(profile, device), profile, device)
     if task == "i2v":
@@ -260,7 +262,8 @@ def image_to_video_pipeline(profile: str | Profile | None = None, *, device: str
         if key not in _cache:
             from diffusers import AnimateDiffVideoToVideoPipeline
 
-            _cache[key] = apply_memory_strategy(AnimateDiffVideoToVideoPipeline.from_pipe(base), profile, device)
+            i2v = AnimateDiffVideoToVideoPipeline.from_pipe(base, scheduler=model_scheduler(base))
+            _cache[key] = apply_memory_strategy(i2v, profile, device)
         return _cache[key]
 
 
