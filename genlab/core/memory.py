@@ -1,5 +1,16 @@
 """Out-of-memory back-off: a batch that does not fit is retried in halves; what cannot be split
-gets a clear message. Used by the one renderer (pictures and clips)."""
+gets a clear message. Used by the one renderer (pictures, clips and explorer steps).
+
+Built on accelerate's memory utilities (`accelerate.utils.memory`): `should_reduce_batch_size`
+recognises the out-of-memory errors of CUDA, ROCm, XPU, MPS and the CPU allocator, and
+`clear_device_cache` frees the device cache before the retry (on whatever accelerator torch has).
+
+accelerate's `find_executable_batch_size` decorator is not used as is: it restarts the whole job
+at the smaller size (the pictures already made would be made again), it only retries on the error
+*text* (a `torch.OutOfMemoryError` worded differently is not caught), and at size 0 it raises a
+generic RuntimeError that loses the original error. `in_chunks` keeps what is done, moves on from
+there, and ends with `OutOfMemory` (the studio's "even for one picture" message) chained to the cause.
+"""
 
 from __future__ import annotations
 
@@ -14,29 +25,26 @@ class OutOfMemory(RuntimeError):
 
 
 def is_out_of_memory(err: BaseException) -> bool:
+    """torch's typed out-of-memory error, or any error accelerate recognises as one (MPS, CPU, cuDNN...)."""
     import torch
+    from accelerate.utils.memory import should_reduce_batch_size
 
-    kinds = tuple(k for k in (getattr(torch, "OutOfMemoryError", None), getattr(torch.cuda, "OutOfMemoryError", None)) if k)
-    if kinds and isinstance(err, kinds):
-        return True
-    return isinstance(err, RuntimeError) and "out of memory" in str(err).lower()
+    return isinstance(err, torch.OutOfMemoryError) or should_reduce_batch_size(err)
 
 
 def free_memory() -> None:
-    import gc
+    """Collect garbage and empty the accelerator's cache (CUDA, MPS, XPU...; nothing to do on a CPU)."""
+    from accelerate.utils.memory import clear_device_cache
 
-    import torch
-
-    gc.collect()
-    if torch.cuda.is_available():
-        torch.cuda.empty_cache()
-    mps = getattr(torch, "mps", None)
-    if mps is not None and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
-        mps.empty_cache()
+    clear_device_cache(garbage_collection=True)
 
 
 def in_chunks(items: list, run_chunk: Callable[[list], list]) -> list:
-    """run_chunk on all items at once; on out-of-memory, again in halves, down to one item at a time."""
+    """run_chunk on all items at once; on out-of-memory, again in halves, down to one item at a time.
+
+    `run_chunk(chunk)` returns one result per item of `chunk`; results come back in the order of
+    `items`. Other errors are raised as they are.
+    """
     results: list = []
     size = len(items)
     i = 0
@@ -45,7 +53,7 @@ def in_chunks(items: list, run_chunk: Callable[[list], list]) -> list:
         try:
             results.extend(run_chunk(chunk))
             i += len(chunk)
-        except BaseException as err:
+        except Exception as err:
             if not is_out_of_memory(err):
                 raise
             free_memory()

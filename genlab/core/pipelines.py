@@ -13,6 +13,7 @@ import threading
 from pathlib import Path
 
 from genlab.core.profiles import ModelSource, Profile, ProfileError, all_profiles, get_profile
+from genlab.core.samplers import model_scheduler
 
 IMAGE_TASKS = ("txt2img", "img2img", "inpaint")
 VIDEO_TASKS = ("video", "i2v")
@@ -225,7 +226,8 @@ def _build(task: str, profile: Profile, device: str):
     if profile.motion_adapter is not None:  # AnimateDiff: a motion adapter on an image model
         base = load_pipeline("txt2img", profile.base, device=device)
         cls = getattr(diffusers, profile.pipeline or "AnimateDiffPipeline")
-        pipe = cls.from_pipe(base, motion_adapter=_load_motion_adapter(profile, device))
+        # the image model's own scheduler, not whichever sampler its last picture used
+        pipe = cls.from_pipe(base, motion_adapter=_load_motion_adapter(profile, device), scheduler=model_scheduler(base))
         return apply_memory_strategy(pipe, profile, device)
     pipe = apply_memory_strategy(_load_base(profile, device), profile, device)
     if task == "i2v":
@@ -234,6 +236,35 @@ def _build(task: str, profile: Profile, device: str):
             raise ProfileError(f"Profile '{profile.name}' has no image-to-video pipeline.")
         return apply_memory_strategy(i2v.from_pipe(pipe), profile, device)
     return pipe
+
+
+def image_to_video_pipeline(profile: str | Profile | None = None, *, device: str | None = None):
+    """The pipeline that turns a still picture into a clip for a video profile.
+
+    The profile's own image-to-video pipeline when its tasks include "i2v" (LTX-Video); on an
+    AnimateDiff profile, diffusers' `AnimateDiffVideoToVideoPipeline` built with `from_pipe` on the
+    same weights (diffusers has no dedicated AnimateDiff image-to-video pipeline: the still,
+    repeated, is the video, and `strength` says how far the frames may move away from it).
+    """
+    from genlab.core.hardware import best_device
+    from genlab.core.i18n import UserError
+
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile, video=True)
+    if "i2v" in profile.tasks:
+        return load_pipeline("i2v", profile, device=device)
+    device = device or best_device()
+    base = load_pipeline("video", profile, device=device)
+    if profile.motion_adapter is None:
+        raise UserError("errors.task_not_offered", task="image to video", profile=profile.name)
+    key = (profile.name, "i2v", device)
+    with _lock:
+        if key not in _cache:
+            from diffusers import AnimateDiffVideoToVideoPipeline
+
+            i2v = AnimateDiffVideoToVideoPipeline.from_pipe(base, scheduler=model_scheduler(base))
+            _cache[key] = apply_memory_strategy(i2v, profile, device)
+        return _cache[key]
 
 
 def clear_cache() -> None:

@@ -1,12 +1,19 @@
-"""Several people's pictures in one pipeline call, each with its own recipe.
+"""The one renderer: every picture, clip and explorer step genlab makes is made here, with its recipe.
 
-`genlab.generate()` makes `n` pictures of *one* prompt. The demos' `Batcher` (genlab.room) needs
-pictures of *different* prompts, negatives, seeds and source pictures in one call, as long as the
-settings the pipeline takes once per call agree: that is the `BatchKey`. `render(key, items)`
-does that call and writes each picture's recipe exactly as `generate()` would (task, strength,
-sampler, scheduler config, versions...), so `regenerate()` and `read_recipe()` work on it.
+* `render(key, items)` makes pictures: `genlab.generate()` (n pictures of one prompt), the demos'
+  `Batcher` (genlab.ui.room: pictures of *different* prompts, negatives, seeds and source pictures
+  in one call, as long as the settings the pipeline takes once per call agree: that is the
+  `BatchKey`), and the explorer's steps (`genlab.core.steps`, which watches the run through a
+  `StepHook`).
+* `render_clip(key, item)` makes a clip (text to video, or image to video from `item.image`).
 
-Out of memory on the GPU: the call is retried in halves (genlab.core.memory.in_chunks).
+Both run the pipeline the same way (`_run`): the sampler is set and the pipeline called under the
+generation lock, progress is reported per denoising step, an out-of-memory error is retried in
+halves (genlab.core.memory.in_chunks; a clip cannot be split, so it gets the clear message), and
+each result gets the recipe `make_recipe` writes: task, strength, sampler, scheduler class and
+config, LoRAs, model source and revision, device, dtype, library versions, batch, frames and fps
+for clips. So `regenerate()`, `read_recipe()` and `read_clip_recipe()` read the same fields
+whatever made the file.
 """
 
 from __future__ import annotations
@@ -22,33 +29,55 @@ from genlab.core.lora import active_loras
 from genlab.core.recipe import Recipe
 from genlab.core.samplers import generation_lock, sampler_name_of, use_sampler
 
+CLIP_TASKS = ("video", "i2v")
+
 
 @dataclass(frozen=True)
 class BatchKey:
     """What all pictures of one pipeline call share."""
 
     profile: str  # a profile name (generate() may pass a Profile object read from another models.toml)
-    task: str  # txt2img, img2img, inpaint
+    task: str  # txt2img, img2img, inpaint; video, i2v (clips)
     steps: int
     guidance: float
     width: int
     height: int
     sampler: str | None
     strength: float | None = None
+    frames: int | None = None  # clips: frames the pipeline makes
+    fps: int | None = None  # clips: frames per second when played (recorded in the recipe)
 
 
 @dataclass
 class PictureItem:
-    """One picture to make: its own words, seed and (for edits) source picture and mask."""
+    """One picture (or clip) to make: its own words, seed and (for edits) source picture and mask."""
 
     prompt: str
     negative_prompt: str | None
     seed: int
-    image: Image.Image | None = None  # RGB, already at the key's size
+    image: Image.Image | None = None  # RGB, already at the key's size (image to video: the still)
     mask: Image.Image | None = None  # L, white = repaint, already at the key's size
     batch_size: int = 1  # how many pictures the person asked for together (for the recipe)
     batch_index: int = 0
     extra: dict | None = None
+
+
+class StepHook:
+    """Watches one pipeline run from inside the generation lock (the explorer's per-step pictures).
+
+    `start` runs once the sampler is set, before the pipeline is called; `step` after each
+    denoising step (diffusers' `callback_on_step_end`, before the progress report); `finish` after
+    the call, also when it failed. Subclasses override what they need.
+    """
+
+    def start(self, pipe, scheduler) -> None:
+        pass
+
+    def step(self, pipe, step_index: int, timestep, tensors: dict) -> None:
+        pass
+
+    def finish(self, pipe, scheduler) -> None:
+        pass
 
 
 def _call_pipeline(pipe, kwargs: dict):
@@ -56,17 +85,82 @@ def _call_pipeline(pipe, kwargs: dict):
     return pipe(**kwargs)
 
 
-def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int], None] | None = None,
-           device: str | None = None) -> list[tuple[Image.Image, Recipe]]:
-    """Make every item's picture, in one call when memory allows. Returns (picture, recipe) per item."""
-    import torch
-
-    from genlab.core.memory import in_chunks
-    from genlab.core.pipelines import load_pipeline
+def _profile(key: BatchKey):
     from genlab.core.profiles import Profile, get_profile
 
-    prof = key.profile if isinstance(key.profile, Profile) else get_profile(key.profile)
-    pipe = load_pipeline(key.task, prof, device=device)
+    if isinstance(key.profile, Profile):
+        return key.profile
+    return get_profile(key.profile, video=key.task in CLIP_TASKS)
+
+
+def pipeline_for(key: BatchKey, prof, device: str | None = None):
+    """The pipeline that makes `key.task` on the profile (image to video: see pipelines.image_to_video_pipeline)."""
+    from genlab.core.pipelines import image_to_video_pipeline, load_pipeline
+
+    if key.task == "i2v":
+        return image_to_video_pipeline(prof, device=device)
+    return load_pipeline(key.task, prof, device=device)
+
+
+def _uses_strength(key: BatchKey, prof) -> bool:
+    """Whether the pipeline takes `strength` (edits, and AnimateDiff's image to video)."""
+    if key.task in ("img2img", "inpaint"):
+        return True
+    return key.task == "i2v" and prof.motion_adapter is not None
+
+
+def steps_run(key: BatchKey, prof) -> int:
+    """How many denoising steps the pipeline runs: edits start part way, so they run steps x strength."""
+    if _uses_strength(key, prof):
+        return max(1, int(key.steps * (key.strength or 1.0)))
+    return key.steps
+
+
+def _run(pipe, prof, key: BatchKey, chunk: list[PictureItem], kwargs: dict,
+         on_step: Callable[[int, int], None] | None, hook: StepHook | None):
+    """Call the pipeline once for `chunk` (sampler set, under the lock) → (pipeline output, one recipe per item)."""
+    if on_step is not None or hook is not None:
+        total = steps_run(key, prof)
+
+        def callback(_pipe, i, t, tensors):
+            if hook is not None:
+                hook.step(_pipe, i, t, tensors)
+            if on_step is not None:
+                on_step(min(i + 1, total), total)
+            return tensors
+
+        kwargs["callback_on_step_end"] = callback
+    with generation_lock:
+        scheduler = use_sampler(pipe, key.sampler)
+        if hook is not None:
+            hook.start(pipe, scheduler)
+        try:
+            out = _call_pipeline(pipe, kwargs)
+        finally:
+            if hook is not None:
+                hook.finish(pipe, scheduler)
+        recipes = [make_recipe(pipe, prof, scheduler, key, it) for it in chunk]
+    return out, recipes
+
+
+def _generators(seeds: list[int]):
+    import torch
+
+    return [torch.Generator("cpu").manual_seed(s) for s in seeds]  # CPU noise: the same pictures on every device
+
+
+def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int], None] | None = None,
+           device: str | None = None, hook: StepHook | None = None) -> list[tuple[Image.Image, Recipe]]:
+    """Make every item's picture, in one call when memory allows. Returns (picture, recipe) per item.
+
+    `on_step(done, total)` reports progress; `hook` watches the run (one item at a time).
+    """
+    from genlab.core.memory import in_chunks
+
+    if key.task in CLIP_TASKS:
+        raise ValueError(f"render() makes pictures; use render_clip() for the task '{key.task}'.")
+    prof = _profile(key)
+    pipe = pipeline_for(key, prof, device)
 
     def run_chunk(chunk: list[PictureItem]):
         kwargs = dict(
@@ -76,66 +170,91 @@ def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int]
             guidance_scale=key.guidance,
             width=key.width,
             height=key.height,
-            generator=[torch.Generator("cpu").manual_seed(it.seed) for it in chunk],
+            generator=_generators([it.seed for it in chunk]),
         )
         if key.task != "txt2img":
             kwargs["image"] = [it.image for it in chunk]
             kwargs["strength"] = key.strength
         if key.task == "inpaint":
             kwargs["mask_image"] = [it.mask for it in chunk]
-        if on_step is not None:
-            total = key.steps if key.task == "txt2img" else max(1, int(key.steps * (key.strength or 1.0)))
-
-            def callback(_pipe, i, _t, tensors):
-                on_step(min(i + 1, total), total)
-                return tensors
-
-            kwargs["callback_on_step_end"] = callback
-        with generation_lock:
-            scheduler = use_sampler(pipe, key.sampler)
-            out = _call_pipeline(pipe, kwargs)
-            used = sampler_name_of(scheduler)
-            config = {k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")}
-        recipes = [
-            make_recipe(pipe, prof, scheduler, key, it.prompt, it.negative_prompt, it.seed, used, config,
-                        batch_size=it.batch_size, batch_index=it.batch_index, extra=it.extra)
-            for it in chunk
-        ]
+        out, recipes = _run(pipe, prof, key, chunk, kwargs, on_step, hook)
         return list(zip(out.images, recipes))
 
     return in_chunks(items, run_chunk)
 
 
-def make_recipe(pipe, prof, scheduler, key: BatchKey, prompt, negative_prompt, seed, sampler_used, scheduler_config,
-                batch_size=1, batch_index=0, extra=None) -> Recipe:
-    """The recipe `generate()` would write for this picture."""
+def render_clip(key: BatchKey, item: PictureItem, on_step: Callable[[int, int], None] | None = None,
+                device: str | None = None) -> tuple[list[Image.Image], Recipe]:
+    """Make one clip: (frames, recipe). Text to video (`key.task` "video") or image to video ("i2v",
+    from `item.image`). Out of memory: a clear message (a clip cannot be split)."""
+    from genlab.core.memory import in_chunks
+
+    if key.task not in CLIP_TASKS:
+        raise ValueError(f"render_clip() makes clips (tasks {', '.join(CLIP_TASKS)}), not '{key.task}'.")
+    prof = _profile(key)
+    pipe = pipeline_for(key, prof, device)
+    kwargs = dict(
+        prompt=item.prompt,
+        negative_prompt=item.negative_prompt,
+        num_frames=key.frames,
+        num_inference_steps=key.steps,
+        guidance_scale=key.guidance,
+        width=key.width,
+        height=key.height,
+        generator=_generators([item.seed])[0],
+        output_type="pil",
+    )
+    if key.task == "i2v":
+        if item.image is None:
+            raise ValueError("Image to video needs the still picture (item.image).")
+        if _uses_strength(key, prof):  # AnimateDiff video-to-video: the still, repeated, is the video
+            kwargs["video"] = [item.image] * kwargs.pop("num_frames")
+            kwargs["strength"] = key.strength
+        else:
+            kwargs["image"] = item.image
+
+    def run_chunk(chunk: list[PictureItem]):
+        out, recipes = _run(pipe, prof, key, chunk, dict(kwargs), on_step, None)
+        return [(list(out.frames[0]), recipes[0])]
+
+    return in_chunks([item], run_chunk)[0]
+
+
+def make_recipe(pipe, prof, scheduler, key: BatchKey, item: PictureItem) -> Recipe:
+    """The recipe of one picture or clip made by `pipe` with `scheduler` (the one recipe builder)."""
     from genlab.core.profiles import get_profile
 
     source = prof.source or get_profile(prof.base).source
+    extra = dict(item.extra or {})
+    if key.task in CLIP_TASKS and prof.motion_adapter is not None:
+        extra.setdefault("motion_adapter", prof.motion_adapter.describe())  # the motion weights, with their revision
+    denoiser = getattr(pipe, "unet", None) or getattr(pipe, "transformer", None)
     return Recipe(
-        prompt=prompt,
-        negative_prompt=negative_prompt or None,
-        seed=seed,
+        prompt=item.prompt,
+        negative_prompt=item.negative_prompt or None,
+        seed=item.seed,
         steps=key.steps,
         guidance=key.guidance,
         width=key.width,
         height=key.height,
-        sampler=sampler_used,
+        sampler=sampler_name_of(scheduler),
         profile=prof.name,
         model=source.path.name if source.path else source.repo,
         model_source=source.describe(),
         model_revision=None if source.path else source.revision,
         task=key.task,
-        strength=key.strength if key.task != "txt2img" else None,
-        batch_size=batch_size,
-        batch_index=batch_index,
+        strength=key.strength if key.task not in ("txt2img", "video") else None,
+        frames=key.frames if key.task in CLIP_TASKS else None,
+        fps=key.fps if key.task in CLIP_TASKS else None,
+        batch_size=item.batch_size,
+        batch_index=item.batch_index,
         scheduler=type(scheduler).__name__,
-        scheduler_config=scheduler_config,
+        scheduler_config={k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")},
         loras=active_loras(pipe),
         device=str(pipe.device),
-        dtype=str(pipe.unet.dtype).replace("torch.", "") if hasattr(pipe, "unet") else None,
+        dtype=str(denoiser.dtype).replace("torch.", "") if denoiser is not None else None,
         versions=library_versions(),
-        extra=dict(extra or {}),
+        extra=extra,
     )
 
 

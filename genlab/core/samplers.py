@@ -52,6 +52,11 @@ def make_scheduler(name: str, base_config):
 _default_schedulers: dict[int, object] = {}
 
 
+def model_scheduler(pipe):
+    """The pipeline's own scheduler (the model's), whichever sampler the last run used."""
+    return _default_schedulers.get(id(pipe), pipe.scheduler)
+
+
 def use_sampler(pipe, name: str | None):
     """Set the pipeline's scheduler for this run; None restores the model's own."""
     key = id(pipe)

@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 from PIL import Image
 
+from genlab.core.profiles import get_profile
 from genlab.core.recipe import Recipe
-from genlab.core.samplers import generation_lock, sampler_name_of, use_sampler
+from genlab.core.render import BatchKey, PictureItem, StepHook, pipeline_for, render
+from genlab.core.samplers import generation_lock
 
 
 @dataclass
@@ -44,63 +47,70 @@ def _x0_of(scheduler, step_output):
     return None
 
 
-def run_steps(s, show: str = "noisy", on_step=None) -> StepRun:
-    """One text-to-image run of settings `s` (genlab.studio.Settings, seed set), every step decoded."""
-    import torch
+class StepRecorder(StepHook):
+    """Keeps each step's latents (and, when the sampler gives one, its guess of the final picture)."""
 
-    from genlab.core.pipelines import load_pipeline
-    from genlab.core.profiles import get_profile
-    from genlab.core.render import BatchKey, make_recipe
+    def __init__(self):
+        self.start_noise = None
+        self.latents: list = []
+        self.guesses: list = []
+        self._last_x0 = None
+        self._scheduler = None
+        self._sigma_based = False
 
-    prof = get_profile(s.profile)
-    pipe = load_pipeline("txt2img", prof)
-    prompt, negative = s.styled
-    latents_per_step, guesses = [], []
-    start, last_x0 = [], [None]
+    def start(self, pipe, scheduler) -> None:
+        self._scheduler = scheduler
+        self._sigma_based = float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1.0
 
-    with generation_lock:
-        scheduler = use_sampler(pipe, s.sampler)
-        sigma_based = float(getattr(scheduler, "init_noise_sigma", 1.0)) > 1.0
-
+        # functools.wraps keeps the scheduler's signature: the pipeline passes `generator` (and `eta`)
+        # only to a step function whose signature takes them, and ancestral samplers ("Euler a")
+        # draw their fresh noise from that generator; without it the noise came from torch's
+        # global generator and the explorer's "Euler a" runs could not be made again.
+        @functools.wraps(scheduler.step)
         def step(*args, **kwargs):
             sample = kwargs.get("sample", args[2] if len(args) > 2 else None)
-            if not start and sample is not None:
-                start.append(sample.detach().clone() / (float(scheduler.init_noise_sigma) if sigma_based else 1.0))
+            if self.start_noise is None and sample is not None:
+                scale = float(scheduler.init_noise_sigma) if self._sigma_based else 1.0
+                self.start_noise = sample.detach().clone() / scale
             out = type(scheduler).step(scheduler, *args, **kwargs)
             x0 = _x0_of(scheduler, out)
-            last_x0[0] = None if x0 is None else x0.detach().clone()
+            self._last_x0 = None if x0 is None else x0.detach().clone()
             return out
 
-        def callback(_pipe, i, _t, tensors):
-            latents = tensors["latents"].detach().clone()
-            if sigma_based:
-                index = min(getattr(scheduler, "step_index", 0) or 0, len(scheduler.sigmas) - 1)
-                sigma = float(scheduler.sigmas[index])
-                latents = latents / math.sqrt(sigma**2 + 1)
-            latents_per_step.append(latents)
-            guesses.append(last_x0[0])
-            if on_step:
-                on_step(i + 1, s.steps)
-            return tensors
-
         scheduler.step = step  # this run only: read x0 on the way through
-        try:
-            out = pipe(
-                prompt=prompt,
-                negative_prompt=negative,
-                num_inference_steps=s.steps,
-                guidance_scale=s.guidance,
-                width=s.width,
-                height=s.height,
-                generator=torch.Generator("cpu").manual_seed(s.seed),
-                callback_on_step_end=callback,
-            )
-        finally:
-            del scheduler.step
-        used = sampler_name_of(scheduler)
-        config = {k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")}
-        chosen = [g if (show == "guess" and g is not None) else n for n, g in zip(latents_per_step, guesses)]
-        frames = [_decode(pipe, lat) for lat in [*start[:1], *chosen]]
-    key = BatchKey(prof.name, "txt2img", s.steps, s.guidance, s.width, s.height, s.sampler)
-    recipe = make_recipe(pipe, prof, scheduler, key, prompt, negative, s.seed, used, config, extra=s.extra())
-    return StepRun(frames=frames, final=out.images[0], recipe=recipe, label="", show=show)
+
+    def step(self, pipe, step_index, timestep, tensors) -> None:
+        scheduler = self._scheduler
+        latents = tensors["latents"].detach().clone()
+        if self._sigma_based:
+            index = min(getattr(scheduler, "step_index", 0) or 0, len(scheduler.sigmas) - 1)
+            sigma = float(scheduler.sigmas[index])
+            latents = latents / math.sqrt(sigma**2 + 1)
+        self.latents.append(latents)
+        self.guesses.append(self._last_x0)
+
+    def finish(self, pipe, scheduler) -> None:
+        del scheduler.step
+
+    def frames(self, pipe, show: str) -> list[Image.Image]:
+        """The starting noise, then each step: the noisy latents, or (show="guess") the sampler's guess."""
+        chosen = [g if (show == "guess" and g is not None) else n for n, g in zip(self.latents, self.guesses)]
+        start = [] if self.start_noise is None else [self.start_noise]
+        return [_decode(pipe, lat) for lat in [*start, *chosen]]
+
+
+def run_steps(s, show: str = "noisy", on_step=None) -> StepRun:
+    """One text-to-image run of settings `s` (genlab.core.checks.Settings, seed set), every step decoded.
+
+    The run goes through the one renderer (genlab.core.render), so the final picture and its
+    recipe are what `genlab.generate` makes with these settings.
+    """
+    prompt, negative = s.styled
+    key = BatchKey(s.profile, "txt2img", s.steps, s.guidance, s.width, s.height, s.sampler)
+    item = PictureItem(prompt=prompt, negative_prompt=negative, seed=s.seed, extra=s.extra())
+    recorder = StepRecorder()
+    prof = get_profile(s.profile)
+    with generation_lock:  # decode the steps before another run uses the pipeline (the lock is re-entrant)
+        [(final, recipe)] = render(key, [item], on_step=on_step, hook=recorder)
+        frames = recorder.frames(pipeline_for(key, prof), show)
+    return StepRun(frames=frames, final=final, recipe=recipe, label="", show=show)

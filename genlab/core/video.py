@@ -1,18 +1,22 @@
 """Short clips from words (text to video) or from a still picture (image to video), with their recipe.
 
+Clips are made by the one renderer (`genlab.core.render.render_clip`), so a clip's recipe has the
+same fields as a picture's (LoRAs, model revision, scheduler and its config, dtype, versions...).
 On the shipped `tiny-video` profile (and `animatediff`) the clip comes from AnimateDiff: a motion
 adapter on the image model (`load_pipeline("video")` = `AnimateDiffPipeline`). Image to video on
 AnimateDiff uses diffusers' `AnimateDiffVideoToVideoPipeline`, built with `from_pipe` on the same
 weights, fed the still picture repeated as a video: `strength` says how far the frames may move
 away from it (diffusers has no dedicated AnimateDiff image-to-video pipeline). Profiles whose
-tasks include "i2v" (LTX-Video) use their own image-to-video pipeline instead.
+tasks include "i2v" (LTX-Video) use their own image-to-video pipeline instead
+(genlab.core.pipelines.image_to_video_pipeline).
 
 Exports, each with the recipe inside:
 
 * MP4, H.264 (yuv420p, plays in every browser), written with imageio-ffmpeg (the same writer
   diffusers' `export_to_video` uses, called directly so the recipe can go into the file's
   `comment` (A1111 text) and `description` (genlab JSON) metadata);
-* GIF, looping, the recipe in its comment block.
+* GIF, looping, the A1111 text in its comment block and the genlab JSON in an application
+  extension (`GIF_RECIPE_APP`).
 
 `read_clip_recipe(path)` reads it back from either.
 """
@@ -29,13 +33,11 @@ from pathlib import Path
 from PIL import Image
 
 from genlab.core.checks import MAX_GUIDANCE, MAX_PROMPT_CHARS, MAX_STEPS, check_prompt, check_seed, number_in_range, whole_number
-from genlab.core.hardware import library_versions
 from genlab.core.i18n import UserError
 from genlab.core.imaging import slug
-from genlab.core.profiles import Profile, get_profile
+from genlab.core.profiles import get_profile
 from genlab.core.recipe import Recipe
-from genlab.core.render import draw_seed
-from genlab.core.samplers import generation_lock, sampler_name_of
+from genlab.core.render import BatchKey, PictureItem, draw_seed, render_clip
 
 MAX_FPS = 30
 MIN_FRAMES = 2
@@ -114,95 +116,24 @@ def check_clip(prompt, negative_prompt=None, seed=-1, steps=None, guidance=None,
     )
 
 
-# ---- pipelines ----------------------------------------------------------------------------------
-_i2v_cache: dict[tuple[str, str], object] = {}
-
-
-def image_to_video_pipeline(profile: Profile):
-    """The profile's own i2v pipeline, or AnimateDiffVideoToVideoPipeline on the AnimateDiff weights."""
-    from genlab.core.pipelines import apply_memory_strategy, load_pipeline
-
-    if "i2v" in profile.tasks:
-        return load_pipeline("i2v", profile)
-    base = load_pipeline("video", profile)
-    if profile.motion_adapter is None:
-        raise UserError("errors.task_not_offered", task="image to video", profile=profile.name)
-    key = (profile.name, str(base.device))
-    if key not in _i2v_cache:
-        from diffusers import AnimateDiffVideoToVideoPipeline
-
-        _i2v_cache[key] = apply_memory_strategy(AnimateDiffVideoToVideoPipeline.from_pipe(base), profile, str(base.device))
-    return _i2v_cache[key]
+# ---- making clips -------------------------------------------------------------------------------
+def clip_key(request: ClipRequest, image: Image.Image | None = None) -> BatchKey:
+    """The renderer's settings for this clip (image to video when a still `image` is given)."""
+    return BatchKey(
+        profile=request.profile, task="video" if image is None else "i2v", steps=request.steps,
+        guidance=request.guidance, width=request.width, height=request.height, sampler=None,
+        strength=request.strength if image is not None else None, frames=request.frames, fps=request.fps,
+    )
 
 
 def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=None) -> tuple[list[Image.Image], Recipe]:
-    """The clip's frames (ping-pong applied when asked) and its recipe."""
-    import torch
-
-    from genlab.core.memory import in_chunks
-    from genlab.core.pipelines import load_pipeline
-
-    prof = get_profile(request.profile)
+    """The clip's frames (ping-pong applied when asked) and its recipe, made by the one renderer
+    (genlab.core.render.render_clip), so the recipe has every field a picture's has."""
     seed = request.seed if request.seed is not None else draw_seed()
-    task = "video" if image is None else "i2v"
-    kwargs = dict(
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        num_frames=request.frames,
-        num_inference_steps=request.steps,
-        guidance_scale=request.guidance,
-        width=request.width,
-        height=request.height,
-        generator=torch.Generator("cpu").manual_seed(seed),
-        output_type="pil",
-    )
-    if image is None:
-        pipe = load_pipeline("video", prof)
-    else:
-        pipe = image_to_video_pipeline(prof)
-        if prof.motion_adapter is not None:  # AnimateDiff video-to-video: the still, repeated, is the video
-            kwargs["video"] = [image] * kwargs.pop("num_frames")
-            kwargs["strength"] = request.strength
-        else:
-            kwargs["image"] = image
-    if on_step is not None:
-        total = request.steps if image is None or prof.motion_adapter is None else max(1, int(request.steps * request.strength))
-
-        def callback(_pipe, i, _t, tensors):
-            on_step(min(i + 1, total), total)
-            return tensors
-
-        kwargs["callback_on_step_end"] = callback
-
-    def run(_chunk):
-        with generation_lock:
-            return [pipe(**kwargs)]
-
-    out = in_chunks([None], run)[0]  # out of memory: a clear message (a clip cannot be split)
-    frames = ping_pong(list(out.frames[0])) if request.loop else list(out.frames[0])
-    source = prof.source or get_profile(prof.base).source
-    recipe = Recipe(
-        prompt=request.prompt,
-        negative_prompt=request.negative_prompt,
-        seed=seed,
-        steps=request.steps,
-        guidance=request.guidance,
-        width=request.width,
-        height=request.height,
-        sampler=sampler_name_of(pipe.scheduler),
-        profile=prof.name,
-        model=source.path.name if source.path else source.repo,
-        model_source=source.describe(),
-        task=task,
-        strength=request.strength if image is not None else None,
-        frames=request.frames,
-        fps=request.fps,
-        scheduler=type(pipe.scheduler).__name__,
-        device=str(pipe.device),
-        versions=library_versions(),
-        extra={"loop": "ping-pong"} if request.loop else {},
-    )
-    return frames, recipe
+    item = PictureItem(prompt=request.prompt, negative_prompt=request.negative_prompt, seed=seed, image=image,
+                       extra={"loop": "ping-pong"} if request.loop else {})
+    frames, recipe = render_clip(clip_key(request, image), item, on_step=on_step)
+    return (ping_pong(frames) if request.loop else frames), recipe
 
 
 # ---- export -------------------------------------------------------------------------------------
@@ -238,12 +169,62 @@ def export_mp4(frames: list[Image.Image], fps: int, path: str | Path, recipe: Re
 
 
 def export_gif(frames: list[Image.Image], fps: int, path: str | Path, recipe: Recipe | None = None) -> Path:
+    """Looping GIF with the recipe inside: the A1111 text in its comment (what other tools show) and
+    the full genlab JSON in an application extension (what `read_clip_recipe` reads)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     first, *rest = [f.convert("RGB") for f in frames]
     extra = {"comment": clip_text(recipe).encode("utf-8")} if recipe is not None else {}
     first.save(path, format="GIF", save_all=True, append_images=rest, duration=max(1, round(1000 / fps)), loop=0, **extra)
+    if recipe is not None:
+        path.write_bytes(_with_gif_extension(path.read_bytes(), GIF_RECIPE_APP, recipe.to_json().encode("utf-8")))
     return path
+
+
+# A GIF89a application extension carries the genlab recipe JSON: an 8-byte application identifier
+# and a 3-byte authentication code, then the data in sub-blocks of at most 255 bytes. Decoders
+# skip application extensions they do not know, as the GIF89a specification asks.
+GIF_RECIPE_APP = b"GENLAB  " + b"RCP"
+
+
+def _gif_blocks_start(data: bytes) -> int:
+    """Offset of the first block after the GIF header, logical screen descriptor and global palette."""
+    if data[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ValueError("not a GIF file")
+    flags = data[10]
+    return 13 + (3 * 2 ** ((flags & 7) + 1) if flags & 0x80 else 0)
+
+
+def _sub_blocks(data: bytes, pos: int) -> tuple[list[bytes], int]:
+    """The data sub-blocks starting at `pos`, and the offset after their terminator."""
+    blocks = []
+    while pos < len(data) and data[pos]:
+        n = data[pos]
+        blocks.append(data[pos + 1 : pos + 1 + n])
+        pos += 1 + n
+    return blocks, pos + 1
+
+
+def _with_gif_extension(data: bytes, app: bytes, payload: bytes) -> bytes:
+    """The GIF with an application extension `app` carrying `payload`, placed before the first frame."""
+    pos = _gif_blocks_start(data)
+    while data[pos] == 0x21 and data[pos + 1] != 0xF9:  # skip the leading extensions (loop, comment)
+        _, pos = _sub_blocks(data, pos + 2)
+    chunks = [payload[i : i + 255] for i in range(0, len(payload), 255)]
+    block = b"\x21\xff" + bytes([len(app)]) + app + b"".join(bytes([len(c)]) + c for c in chunks) + b"\x00"
+    return data[:pos] + block + data[pos:]
+
+
+def gif_extension(path: str | Path, app: bytes = GIF_RECIPE_APP) -> bytes | None:
+    """The payload of the application extension `app` before a GIF's first frame, or None."""
+    data = Path(path).read_bytes()
+    pos = _gif_blocks_start(data)
+    while pos < len(data) and data[pos] == 0x21:
+        label = data[pos + 1]
+        blocks, pos = _sub_blocks(data, pos + 2)
+        if label == 0xFF and blocks and blocks[0] == app:
+            return b"".join(blocks[1:])
+    return None
 
 
 def mp4_metadata(path: str | Path) -> dict[str, str]:
@@ -267,9 +248,12 @@ def mp4_metadata(path: str | Path) -> dict[str, str]:
 
 
 def read_clip_recipe(path: str | Path) -> Recipe:
-    """The recipe inside a genlab MP4 or GIF."""
+    """The recipe inside a genlab MP4 or GIF: the full JSON (a GIF made before GIFs carried it: its A1111 text)."""
     path = Path(path)
     if path.suffix.lower() == ".gif":
+        payload = gif_extension(path)
+        if payload:
+            return Recipe.from_dict(json.loads(payload.decode("utf-8")))
         comment = Image.open(path).info.get("comment", b"")
         text = comment.decode("utf-8") if isinstance(comment, bytes) else str(comment)
         if not text:
@@ -313,6 +297,4 @@ def warm_up(profile: str | None = None) -> None:
 
     load_pipeline("video", options(profile).profile)
 
-
-# ---- Gradio handler -----------------------------------------------------------------------------
 
