@@ -2,7 +2,7 @@
 
 Start it with `genlab demo progress`. Every page load reads the gradebook again; nothing on the
 page can change a grade (there are no buttons, only pictures and tables). The same numbers as
-`genlab report` (genlab.course.dashboard).
+`genlab report` (genlab.course.progress.dashboard).
 
 Settings (environment variables, read on every page load):
     GENLAB_COURSE          the nbgrader course folder (default: the repo's exercises/)
@@ -21,9 +21,13 @@ import gradio as gr
 from PIL import Image
 
 from genlab import settings
-from genlab.course.progress import dashboard as dm
+from genlab.core.imaging import figure_png
+from genlab.course.progress import figures
+from genlab.course.progress.dashboard import build_dashboard, kpi_items, missing_text
+from genlab.course.progress.formats import fmt_day
 from genlab.course.progress.gradebook import NoGradebookError, load_progress
 from genlab.course.progress.programme import ProgrammeError, load_programme
+from genlab.course.progress.states import BELOW, PASSED
 
 CSS = """
 #kpis .kpis { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -34,7 +38,7 @@ CSS = """
 
 
 def _png(fig) -> Image.Image:
-    im = Image.open(io.BytesIO(dm.figure_png(fig, dpi=150)))
+    im = Image.open(io.BytesIO(figure_png(fig, dpi=150, tight=False)))
     im.load()
     return im
 
@@ -51,22 +55,19 @@ def _settings():
 
 
 def _kpis_html(dash) -> str:
-    tiles = "".join(f'<div class="kpi"><b>{v}</b><span>{label}</span></div>' for v, label in dm.kpi_items(dash))
+    tiles = "".join(f'<div class="kpi"><b>{v}</b><span>{label}</span></div>' for v, label in kpi_items(dash))
     return f'<div class="kpis">{tiles}</div>'
 
 
 def _tables(dash):
     import pandas as pd
 
-    learners = dash.learner_order()
-    rows = {(r["learner_id"], r["assignment"]): r for r in dash.rows}
     grid = []
-    for lr in learners:
+    for lr, rows in dash.grid():
         line = {"Learner": lr["name"], "Team": lr.get("team") or ""}
-        for c in dash.columns:
-            r = rows[(lr["id"], c["assignment"])]
+        for c, r in zip(dash.columns, rows):
             text = r["result"]
-            if r["result"] in (dm.PASSED, dm.BELOW) and r["percent"] is not None:
+            if r["result"] in (PASSED, BELOW) and r["percent"] is not None:
                 text = f"{r['percent']:.0f}% ({r['result']})"
             line[c["title"]] = text
         grid.append(line)
@@ -75,7 +76,7 @@ def _tables(dash):
             "Learner": b["learner"],
             "Team": b["team"],
             "Due and not passed": "; ".join(
-                f"{m['title']}: " + ("not started" if m["result"] == dm.NOT_STARTED else f"{m['percent']:.0f}%")
+                f"{m['title']}: " + missing_text(m)
                 for m in b["missing"]
             ),
             "Most days late": b["most_days_late"],
@@ -94,21 +95,21 @@ def refresh():
         progress = load_progress(s["course"], s["db_url"])
     except (NoGradebookError, ProgrammeError) as err:
         return (f"### Course progress\n\n**{err}**", "", None, None, None, None, None, None)
-    dash = dm.build_dashboard(progress, programme, as_of=s["as_of"], pseudonymise=s["pseudonymise"])
-    title = f"### Course progress · {dash.programme.name}\n\nSchedule checked on {dm._fmt_day(dash.as_of)} · " \
+    dash = build_dashboard(progress, programme, as_of=s["as_of"], pseudonymise=s["pseudonymise"])
+    title = f"### Course progress · {dash.programme.name}\n\nSchedule checked on {fmt_day(dash.as_of)} · " \
             f"{len(dash.learners)} learners · {len(dash.columns)} assignments in the programme"
     if dash.pseudonymised:
         title += " · learners pseudonymised"
-    heat, _ = dm.heatmap_figure(dash)
-    teams = _png(dm.bars_figure(dash, "team")) if dash.has_teams() else None
+    heat, _ = figures.heatmap_figure(dash)
+    teams = _png(figures.bars_figure(dash, "team")) if dash.has_teams() else None
     grid, behind = _tables(dash)
     return (
         title,
         _kpis_html(dash),
         _png(heat),
         teams,
-        _png(dm.bars_figure(dash, "level")),
-        _png(dm.histogram_figure(dash)),
+        _png(figures.bars_figure(dash, "level")),
+        _png(figures.histogram_figure(dash)),
         behind,
         grid,
     )
@@ -127,7 +128,7 @@ with gr.Blocks(title="genlab Progress") as demo:
     learners = gr.Dataframe(label="Every learner and assignment", interactive=False, wrap=True, elem_id="learners")
     gr.Markdown(
         "Read-only: this page shows the gradebook and changes nothing. Colours: **passed** (graded, at or above "
-        "the pass mark), **below pass mark**, **needs grading** (a trainer still has to grade), **submitted** "
+        "the pass mark), **below pass mark**, **needs manual grading** (a trainer still has to grade), **submitted** "
         "(waiting for autograding), **not started** (nothing handed in; not a 0). Reload the page for fresh numbers."
     )
     demo.load(refresh, outputs=[header, kpis, heatmap, by_team, by_level, scores, behind, learners], api_name="progress",

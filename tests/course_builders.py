@@ -215,3 +215,88 @@ def build_programme_course(root: Path, programme_dir: Path) -> tuple[Path, Path]
     programme = programme_dir / "programme.toml"
     programme.write_text(PROGRAMME_TOML, encoding="utf-8")
     return root, programme
+
+
+# ------------------------------------------------------------------------------------------------
+# A big class with long names: twelve levels, forty learners (the dashboard's labels must fit).
+
+BIG_LEVELS = [
+    ("foundations", "Foundations of generative imaging for designers"),
+    ("prompt_craft", "Prompt craft for brand work"),
+    ("production", "Production workflows for campaign teams"),
+    ("img2img", "Image to image and reference-driven variations"),
+    ("inpainting", "Inpainting, outpainting and retouching at scale"),
+    ("style", "Style consistency across a whole visual identity"),
+    ("video", "Video generation and motion for social formats"),
+    ("lora", "Training small adapters on the agency's own style"),
+    ("control", "Composition control with sketches and layouts"),
+    ("review", "Quality review, bias checks and responsible use"),
+    ("clients", "Presenting generated work to demanding clients"),
+    ("capstone", "Capstone: a complete campaign from brief to delivery"),
+]
+BIG_TITLES = [
+    "First images", "Prompt craft for brand work", "Production workflows with shared recipes",
+    "Variations from a client's reference photo", "Repairing hands, faces and product labels",
+    "One look for a whole campaign", "Looping motion for stories and reels", "A small adapter for our house style",
+    "From a pencil sketch to a finished layout", "Checking a batch for bias and mistakes",
+    "The pitch deck and its sources", "The final campaign, brief to delivery",
+]
+BIG_RELEASED = 9  # assignments 1-9 are in the gradebook; 10-12 are on the programme only
+BIG_AS_OF = dt.date(2027, 3, 1)
+BIG_TEAMS = ["Diseño editorial", "Motion y video", "Producción digital", "Estrategia de marca", ""]
+BIG_FIRST = ["Ana", "Beto", "Carla", "Daniela", "Eli", "Fernanda", "Gabriela", "Hugo", "Itzel", "José",
+             "Karla", "Luis", "María José", "Nicolás", "Óscar", "Paola", "Quetzalli", "Rodrigo", "Sofía", "Tomás"]
+BIG_LAST = ["Álvarez Castañeda", "Barrios", "Cruz de la Garza", "Díaz", "Estrada", "Fuentes", "Gómez", "Herrera",
+            "Ibáñez", "Juárez", "Kuri", "López Hernández", "Méndez", "Núñez", "Ortega", "Peña", "Quintero",
+            "Ramírez", "Sánchez", "Treviño"]
+
+
+def big_assignment(j: int) -> str:
+    return f"{j + 1:02d}_" + "_".join(BIG_TITLES[j].lower().replace(",", "").replace("'", "").split()[:3])
+
+
+def build_big_course(root: Path, programme_dir: Path, learners: int = 40) -> tuple[Path, Path]:
+    """Twelve levels with long names (one workshop each, long titles too), ``learners`` learners in
+    five teams (one without a team), nine assignments released and graded in every state.
+    Returns (course folder, programme.toml)."""
+    root.mkdir(parents=True, exist_ok=True)
+    ids = []
+    with new_gradebook(root / "gradebook.db") as gb:
+        for j in range(BIG_RELEASED):
+            a = big_assignment(j)
+            gb.add_assignment(a, duedate=dt.datetime(2026, 11, 1) + dt.timedelta(days=10 * j + 9, hours=23, minutes=59))
+            gb.add_notebook(f"nb{j + 1:02d}", a)
+            gb.add_grade_cell("test_a", f"nb{j + 1:02d}", a, max_score=6, cell_type="code")
+            gb.add_grade_cell("written", f"nb{j + 1:02d}", a, max_score=4, cell_type="markdown")
+        for i in range(learners):
+            ident = f"l{i + 1:02d}"
+            ids.append(ident)
+            gb.add_student(ident, first_name=BIG_FIRST[i % len(BIG_FIRST)], last_name=BIG_LAST[(i * 7) % len(BIG_LAST)])
+        for i, ident in enumerate(ids):
+            done = BIG_RELEASED - (i % 6)  # some learners stop early
+            for j in range(max(done, 0)):
+                a, nb = big_assignment(j), f"nb{j + 1:02d}"
+                kind = (i * 5 + j * 3) % 11
+                gb.add_submission(a, ident, timestamp=f"2026-11-{1 + (j * 3 + i) % 28:02d} 12:00:00 UTC")
+                if kind == 0:
+                    continue  # fresh submission: not autograded yet
+                auto = (i + j) % 7
+                if kind == 1:
+                    _grade(gb, "test_a", nb, a, ident, auto=auto)
+                    _grade(gb, "written", nb, a, ident, needs_manual=True)
+                    continue
+                _grade(gb, "test_a", nb, a, ident, auto=auto if kind > 3 else 6)
+                _grade(gb, "written", nb, a, ident, manual=kind % 5)
+    lines = ["id,name,email,team"] + [f"{ident},,,{BIG_TEAMS[i % len(BIG_TEAMS)]}" for i, ident in enumerate(ids)]
+    (root / "learners.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    toml = ['[programme]\nname = "Imagen y video generativos para diseño: programa completo de doce niveles"\npass_mark = 70\n']
+    for lid, name in BIG_LEVELS:
+        toml.append(f'[[levels]]\nid = "{lid}"\nname = "{name}"\n')
+    for j, (lid, _) in enumerate(BIG_LEVELS):
+        due = dt.date(2026, 11, 1) + dt.timedelta(days=10 * j + 9)
+        toml.append(f'[[workshops]]\nid = "w{j + 1:02d}"\ntitle = "{BIG_TITLES[j]}"\nassignment = "{big_assignment(j)}"\n'
+                    f'level = "{lid}"\ndue = {due.isoformat()}\n')
+    programme_dir.mkdir(parents=True, exist_ok=True)
+    programme = programme_dir / "programme.toml"
+    programme.write_text("\n".join(toml), encoding="utf-8")
+    return root, programme

@@ -73,3 +73,16 @@ def labelled_grid(
         for c, img in enumerate(row):
             sheet.paste(img.convert("RGB"), (left + c * (cell_w + gap), y))
     return sheet
+
+
+def figure_png(fig, dpi: int = 100, *, tight: bool = True) -> bytes:
+    """A matplotlib figure as PNG bytes on white, without a "Software" chunk (the same figure gives
+    the same bytes). ``tight``: crop to what is drawn, with a small margin (what a notebook shows);
+    ``tight=False`` keeps the figure's own size, so positions measured on it stay true (the
+    progress dashboard's heatmap says where its cells are)."""
+    import io
+
+    buf = io.BytesIO()
+    extra = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
+    fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None}, **extra)
+    return buf.getvalue()

@@ -15,7 +15,6 @@ display the figure as a PNG; elsewhere (scripts, tests) `show` returns the matpl
 
 from __future__ import annotations
 
-import io
 import math
 import textwrap
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from typing import Iterable, Sequence
 from PIL import Image
 
 from genlab import settings
+from genlab.core.imaging import figure_png  # lesson.figure_png: notebooks call it
 from genlab.core.recipe import Recipe, read_recipe
 
 OUTPUTS_ENV = "GENLAB_OUTPUTS"  # overrides where lessons save (tests point it at a temp folder)
@@ -154,11 +154,6 @@ def _display_figure(fig) -> None:
     display(IPyImage(data=figure_png(fig)))
 
 
-def figure_png(fig, dpi: int = 100) -> bytes:
-    """The figure as PNG bytes (what a notebook shows)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.15, facecolor="white")
-    return buf.getvalue()
 
 
 NBSP = "\u00a0"

@@ -4,7 +4,6 @@ Set GENLAB_SCREENSHOTS to a folder to keep the screenshots."""
 
 from __future__ import annotations
 
-import io
 import json
 
 import numpy as np
@@ -16,7 +15,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.filterwarnings(
 
 from course_builders import A1, AS_OF, build_programme_course  # noqa: E402
 
-from genlab.course.progress import dashboard as dm  # noqa: E402
+from genlab.course.progress import figures  # noqa: E402
+from genlab.course.progress import states as st  # noqa: E402
 from genlab.course.progress import report  # noqa: E402
 
 IMAGES_LOADED = """() => [...document.images].length > 0 &&
@@ -53,7 +53,7 @@ def test_heatmap_is_visible_and_not_started_differs_from_zero(html, page, tmp_pa
     x0, y0, x1, y1 = (float(v) for v in heat.get_attribute("data-grid").split())
     learners = json.loads(heat.get_attribute("data-learners"))
     assignments = json.loads(heat.get_attribute("data-assignments"))
-    geo = dm.Geometry(x0, y0, x1, y1, learners, assignments)
+    geo = figures.Geometry(x0, y0, x1, y1, learners, assignments)
     scroll_y = page.evaluate("window.scrollY")
 
     def colour(learner, assignment):
@@ -63,9 +63,9 @@ def test_heatmap_is_visible_and_not_started_differs_from_zero(html, page, tmp_pa
         return img[int(y), int(x)]
 
     never, zero, full = colour("dani", A1), colour("carla", A1), colour("jose", A1)
-    assert np.abs(never - _rgb(dm.STATE_COLOURS[dm.NOT_STARTED])).max() <= 3, never
-    assert np.abs(zero - _rgb(dm.STATE_COLOURS[dm.BELOW])).max() <= 3, zero
-    assert np.abs(full - _rgb(dm.STATE_COLOURS[dm.PASSED])).max() <= 3, full
+    assert np.abs(never - _rgb(st.COLOURS[st.NOT_STARTED])).max() <= 3, never
+    assert np.abs(zero - _rgb(st.COLOURS[st.BELOW])).max() <= 3, zero
+    assert np.abs(full - _rgb(st.COLOURS[st.PASSED])).max() <= 3, full
     assert np.abs(never - zero).max() > 60, "a never-started cell must not look like a score of 0"
 
 

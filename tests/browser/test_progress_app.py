@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::sqlalchemy.e
 
 from course_builders import AS_OF, build_programme_course  # noqa: E402
 
-from genlab.course.progress import dashboard as dm  # noqa: E402
+from genlab.course.progress import pseudonyms as ps  # noqa: E402
+from genlab.course.progress import states as st  # noqa: E402
 
 HEATMAP_LOADED = """() => {
     const img = document.querySelector('#heatmap img');
@@ -73,9 +74,9 @@ def test_page_shows_heatmap_bars_and_tables(app, page, tmp_path, course):
     heat.screenshot(path=str(crop))
     pixels = np.asarray(Image.open(crop).convert("RGB")).reshape(-1, 3).astype(int)
     # Not started (Daniela's and Hugo's rows) and a graded 0 (Carla) are both drawn, in different colours.
-    assert _count(pixels, dm.STATE_COLOURS[dm.NOT_STARTED]) > 2000
-    assert _count(pixels, dm.STATE_COLOURS[dm.BELOW]) > 500
-    assert _count(pixels, dm.STATE_COLOURS[dm.PASSED]) > 500
+    assert _count(pixels, st.COLOURS[st.NOT_STARTED]) > 2000
+    assert _count(pixels, st.COLOURS[st.BELOW]) > 500
+    assert _count(pixels, st.COLOURS[st.PASSED]) > 500
 
     # Read-only: no button on the page does anything to grades; loading it changed nothing.
     names = [n.strip() for n in page.get_by_role("button").all_inner_texts() if n.strip()]
@@ -105,13 +106,13 @@ def test_client_reads_fresh_numbers_and_pseudonymises(app, course, monkeypatch):
     assert "Imagen y video generativos para diseño" in text and "Carla Cruz" in text
 
     monkeypatch.setenv("GENLAB_PSEUDONYMISE", "1")
-    monkeypatch.setenv(dm.SALT_ENV, "app-test-salt")
+    monkeypatch.setenv(ps.SALT_ENV, "app-test-salt")
     result = client.predict(api_name="/progress")
     text = json.dumps(result, ensure_ascii=False)
     assert "learners pseudonymised" in text
     for secret in ("Carla", "Cruz", "Daniela", "José", "Núñez", "example.mx"):
         assert secret not in text
-    assert dm.pseudonym("carla", "app-test-salt") in text
+    assert ps.pseudonym("carla", "app-test-salt") in text
 
 
 def test_missing_gradebook_is_a_message(app, tmp_path, monkeypatch):

@@ -27,6 +27,9 @@ from course_builders import (  # noqa: E402  (the gradebook builders live with t
 )
 
 from genlab.course.progress import dashboard as dm  # noqa: E402
+from genlab.course.progress import figures  # noqa: E402
+from genlab.course.progress import pseudonyms as ps  # noqa: E402
+from genlab.course.progress import states as st  # noqa: E402
 from genlab.course.progress import gradebook as gbm  # noqa: E402
 from genlab.course.progress import report  # noqa: E402
 from genlab.course.progress.programme import Programme, ProgrammeError, load_programme  # noqa: E402
@@ -106,7 +109,7 @@ def test_without_a_programme_every_assignment_counts_with_the_default_pass_mark(
     assert all(c["pass_mark"] == 70 and c["required"] for c in d.columns)
     assert d.programme.requirements() == {"course": [A1, A2]}
     assert d.columns[0]["due"] == dt.date(2026, 11, 20)  # nbgrader's due date
-    assert d.row("ana", A1)["result"] == dm.PASSED  # 90 %
+    assert d.row("ana", A1)["result"] == st.PASSED  # 90 %
     assert [b["learner_id"] for b in d.behind_schedule()] == ["carla", "dani"]
 
 
@@ -132,35 +135,35 @@ def test_states_tell_not_started_from_zero_and_use_each_pass_mark(dash):
         r = dash.row(learner, a)
         return r["result"], r["percent"]
 
-    assert res("dani", A1) == (dm.NOT_STARTED, None)
-    assert res("carla", A1) == (dm.BELOW, 0.0)
-    assert res("gaby", A1) == (dm.PASSED, 70.0)  # exactly the pass mark passes
-    assert res("jose", A2) == (dm.PASSED, 75.0)  # 02's own pass mark is 75
-    assert res("gaby", A3) == (dm.BELOW, 20.0)
-    assert res("beto", A1)[0] == dm.NEEDS_GRADING
-    assert res("eli", A1)[0] == dm.SUBMITTED and res("fran", A1)[0] == dm.SUBMITTED
-    assert res("ana", A5) == (dm.NOT_STARTED, None)
+    assert res("dani", A1) == (st.NOT_STARTED, None)
+    assert res("carla", A1) == (st.BELOW, 0.0)
+    assert res("gaby", A1) == (st.PASSED, 70.0)  # exactly the pass mark passes
+    assert res("jose", A2) == (st.PASSED, 75.0)  # 02's own pass mark is 75
+    assert res("gaby", A3) == (st.BELOW, 20.0)
+    assert res("beto", A1)[0] == st.NEEDS_MANUAL_GRADING
+    assert res("eli", A1)[0] == st.SUBMITTED and res("fran", A1)[0] == st.SUBMITTED
+    assert res("ana", A5) == (st.NOT_STARTED, None)
     assert [(c["assignment"], c["released"], c["level"]) for c in dash.columns] == [
         (A1, True, "foundations"), (A2, True, "foundations"), (A3, True, "practice"), (A4, True, "practice"), (A5, False, "extra"),
     ]
     table = dash.state_table()
     assert list(table.index) == ["ana", "carla", "gaby", "beto", "dani", "jose", "eli", "hugo", "fran"]  # by team
-    assert table.loc["dani", A1] == dm.NOT_STARTED and table.loc["carla", A1] == dm.BELOW
+    assert table.loc["dani", A1] == st.NOT_STARTED and table.loc["carla", A1] == st.BELOW
 
 
 def test_completion_by_team_and_level(dash):
     teams = {g["label"]: g for g in dash.completion_by("team")}
     assert list(teams) == ["Diseño", "Motion", "Producción", "No team"]
     d = teams["Diseño"]  # ana, carla, gaby × 4 released assignments
-    assert (d["learners"], d["cells"], d[dm.PASSED], d[dm.BELOW], d[dm.NOT_STARTED]) == (3, 12, 5, 2, 5)
+    assert (d["learners"], d["cells"], d[st.PASSED], d[st.BELOW], d[st.NOT_STARTED]) == (3, 12, 5, 2, 5)
     assert d["passed_percent"] == pytest.approx(100 * 5 / 12)
     levels = {g["group"]: g for g in dash.completion_by("level")}
-    assert (levels["foundations"]["cells"], levels["foundations"][dm.PASSED], levels["foundations"]["complete"]) == (18, 6, 3)
-    assert (levels["practice"][dm.PASSED], levels["practice"]["complete"]) == (2, 2)
+    assert (levels["foundations"]["cells"], levels["foundations"][st.PASSED], levels["foundations"]["complete"]) == (18, 6, 3)
+    assert (levels["practice"][st.PASSED], levels["practice"]["complete"]) == (2, 2)
     assert levels["extra"]["cells"] == 0 and levels["extra"]["passed_percent"] is None  # not released yet
     k = dash.kpis()
     assert (k["learners"], k["assignments"], k["cells"], k["handed_in"]) == (9, 4, 36, 13)
-    assert (k[dm.PASSED], k[dm.BELOW], k[dm.NEEDS_GRADING], k[dm.SUBMITTED]) == (8, 2, 1, 2)
+    assert (k[st.PASSED], k[st.BELOW], k[st.NEEDS_MANUAL_GRADING], k[st.SUBMITTED]) == (8, 2, 1, 2)
     assert (k["completed_programme"], k["behind"], k["on_schedule"]) == (2, 7, 2)
     assert k["mean_percent"] == pytest.approx(sum([90, 100, 100, 0, 70, 75, 20, 100, 75, 80]) / 10)
 
@@ -169,7 +172,7 @@ def test_behind_schedule(dash, setup):
     behind = {b["learner_id"]: b for b in dash.behind_schedule()}
     assert set(behind) == {"carla", "dani", "hugo", "beto", "eli", "fran", "gaby"}
     assert [m["assignment"] for m in behind["carla"]["missing"]] == [A1, A2, A3]
-    assert behind["carla"]["missing"][0]["result"] == dm.BELOW and behind["carla"]["most_days_late"] == 20
+    assert behind["carla"]["missing"][0]["result"] == st.BELOW and behind["carla"]["most_days_late"] == 20
     # Beto's 01 waits for a trainer: not his delay. 04 is due on 18 Dec: not yet.
     assert [m["assignment"] for m in behind["beto"]["missing"]] == [A2, A3]
     assert [m["assignment"] for m in behind["gaby"]["missing"]] == [A3]
@@ -228,7 +231,7 @@ def test_csv_and_xlsx_reopen_with_the_same_numbers(outputs, dash):
     summary = {row[0]: row[1] for row in wb["Summary"].iter_rows(min_row=4, max_col=2, values_only=True) if row[0]}
     k = dash.kpis()
     assert summary["Learners"] == 9 and summary["Completed every required level"] == k["completed_programme"] == 2
-    assert summary["Behind the schedule"] == 7 and summary["Passed"] == 8 and summary["Not started"] == k[dm.NOT_STARTED]
+    assert summary["Behind the schedule"] == 7 and summary["Passed"] == 8 and summary["Not started"] == k[st.NOT_STARTED]
     assert summary["Mean score of graded work (%)"] == pytest.approx(k["mean_percent"], abs=0.05)
 
     heat = wb["Heatmap"]
@@ -237,8 +240,8 @@ def test_csv_and_xlsx_reopen_with_the_same_numbers(outputs, dash):
     j = cols.index(A1) + 1
     never, zero = heat.cell(row=rows["Daniela Díaz"], column=j), heat.cell(row=rows["Carla Cruz"], column=j)
     assert (never.value, zero.value) == ("not started", 0)
-    assert never.fill.fgColor.rgb.endswith(dm.STATE_COLOURS[dm.NOT_STARTED][1:].upper())
-    assert zero.fill.fgColor.rgb.endswith(dm.STATE_COLOURS[dm.BELOW][1:].upper())
+    assert never.fill.fgColor.rgb.endswith(st.COLOURS[st.NOT_STARTED][1:].upper())
+    assert zero.fill.fgColor.rgb.endswith(st.COLOURS[st.BELOW][1:].upper())
     behind = wb["Behind schedule"]
     assert {r[0] for r in behind.iter_rows(min_row=2, values_only=True)} == {
         "Carla Cruz", "Daniela Díaz", "Hugo Herrera", "Beto Barrios", "Eli Estrada", "fran", "Gabriela Gómez"}
@@ -254,21 +257,21 @@ def _pixel(img: np.ndarray, fx: float, fy: float) -> np.ndarray:
 
 
 def test_heatmap_cells_are_where_the_geometry_says(dash, tmp_path):
-    fig, geo = dm.heatmap_figure(dash)
-    img = np.asarray(Image.open(dm.write_png(fig, tmp_path / "heat.png")).convert("RGB"))
-    for learner, a, state in [("dani", A1, dm.NOT_STARTED), ("carla", A1, dm.BELOW), ("ana", A1, dm.PASSED),
-                              ("beto", A1, dm.NEEDS_GRADING), ("eli", A1, dm.SUBMITTED)]:
+    fig, geo = figures.heatmap_figure(dash)
+    img = np.asarray(Image.open(figures.write_png(fig, tmp_path / "heat.png")).convert("RGB"))
+    for learner, a, state in [("dani", A1, st.NOT_STARTED), ("carla", A1, st.BELOW), ("ana", A1, st.PASSED),
+                              ("beto", A1, st.NEEDS_MANUAL_GRADING), ("eli", A1, st.SUBMITTED)]:
         x0, y0, x1, y1 = geo.cell_box(learner, a)
         got = _pixel(img, x0 + 0.15 * (x1 - x0), (y0 + y1) / 2)
-        assert np.abs(got - _rgb(dm.STATE_COLOURS[state])).max() <= 2, (learner, state, got)
+        assert np.abs(got - _rgb(st.COLOURS[state])).max() <= 2, (learner, state, got)
 
 
 def test_png_snapshot_and_pdf(outputs):
     img = Image.open(outputs / "progress.png")
     assert img.format == "PNG" and img.width >= 1600 and img.height >= 900
     pixels = np.asarray(img.convert("RGB")).reshape(-1, 3)
-    for state in dm.STATES:  # every state is drawn somewhere on the page
-        assert (np.abs(pixels - _rgb(dm.STATE_COLOURS[state])).max(axis=1) <= 2).sum() > 200, state
+    for state in st.RESULTS:  # every state is drawn somewhere on the page
+        assert (np.abs(pixels - _rgb(st.COLOURS[state])).max(axis=1) <= 2).sum() > 200, state
     pdf = (outputs / "progress.pdf").read_bytes()
     assert pdf.startswith(b"%PDF")
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 2  # overview + who is behind
@@ -289,24 +292,24 @@ def test_html_has_the_dashboard(outputs):
 
 
 def test_pseudonyms_are_stable_salted_and_distinct():
-    a = dm.pseudonyms(REAL_IDS, "salt-1")
-    assert a == dm.pseudonyms(REAL_IDS, "salt-1")
+    a = ps.pseudonyms(REAL_IDS, "salt-1")
+    assert a == ps.pseudonyms(REAL_IDS, "salt-1")
     assert all(re.fullmatch(r"learner-[0-9a-f]{6}", p) for p in a.values())
     assert len(set(a.values())) == len(REAL_IDS)
-    b = dm.pseudonyms(REAL_IDS, "salt-2")
+    b = ps.pseudonyms(REAL_IDS, "salt-2")
     assert not set(a.values()) & set(b.values())
 
 
 def test_salt_file_is_made_once_and_private(tmp_path, monkeypatch):
-    monkeypatch.delenv(dm.SALT_ENV, raising=False)
+    monkeypatch.delenv(ps.SALT_ENV, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
-    salt = dm.pseudonym_salt()
+    salt = ps.pseudonym_salt()
     path = tmp_path / "genlab" / "pseudonym-salt"
     assert path.read_text().strip() == salt and len(salt) == 32
     assert path.stat().st_mode & 0o077 == 0
-    assert dm.pseudonym_salt() == salt
-    monkeypatch.setenv(dm.SALT_ENV, "from-env")
-    assert dm.pseudonym_salt() == "from-env" and dm.pseudonym_salt("given") == "given"
+    assert ps.pseudonym_salt() == salt
+    monkeypatch.setenv(ps.SALT_ENV, "from-env")
+    assert ps.pseudonym_salt() == "from-env" and ps.pseudonym_salt("given") == "given"
 
 
 def _all_text_of_xlsx(path: Path) -> list[str]:
@@ -322,7 +325,7 @@ def _all_text_of_xlsx(path: Path) -> list[str]:
 
 def test_pseudonymised_exports_hold_no_ids_names_or_emails(setup, tmp_path, dash, monkeypatch):
     course, programme = setup
-    monkeypatch.delenv(dm.SALT_ENV, raising=False)
+    monkeypatch.delenv(ps.SALT_ENV, raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
     outs = []
     for i in range(2):
@@ -348,7 +351,7 @@ def test_pseudonymised_exports_hold_no_ids_names_or_emails(setup, tmp_path, dash
     assert list(again["learner_id"]) == list(frame["learner_id"])
     # The numbers do not change: same states per assignment, same teams.
     salt = (tmp_path / "config" / "genlab" / "pseudonym-salt").read_text().strip()
-    names = dm.pseudonyms(REAL_IDS, salt)
+    names = ps.pseudonyms(REAL_IDS, salt)
     by = {(r.learner_id, r.assignment): r for r in frame.itertuples()}
     for r in dash.rows:
         got = by[(names[r["learner_id"]], r["assignment"])]

@@ -26,9 +26,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from genlab.course.progress import dashboard as dashmod
-from genlab.course.progress.gradebook import NoGradebookError, Progress
-from genlab.course.progress.programme import Programme, ProgrammeError, load_programme, load_programme_and_progress
+from genlab.course.progress.dashboard import build_dashboard
+from genlab.course.progress.formats import local_today
+from genlab.course.progress.gradebook import Progress
+from genlab.course.progress.options import add_source_options, add_timezone_option, date_arg, read_inputs
+from genlab.course.progress.programme import Programme, load_programme
+from genlab.course.progress.states import BELOW, NEEDS_MANUAL_GRADING, SUBMITTED
 
 DEFAULT_OUT = os.path.join("reports", "certificates")
 DEFAULT_LANGUAGE = "es"
@@ -126,11 +129,11 @@ class CertificateResult:
 
 def describe_lack(x: dict) -> str:
     r = x["result"]
-    if r == dashmod.BELOW:
+    if r == BELOW:
         return f"{x['title']} {x['percent']:.0f}% (needs {x['pass_mark']:.0f}%)"
-    if r == dashmod.NEEDS_GRADING:
+    if r == NEEDS_MANUAL_GRADING:
         return f"{x['title']} waiting for a trainer"
-    if r == dashmod.SUBMITTED:
+    if r == SUBMITTED:
         return f"{x['title']} handed in, not graded yet"
     if r == "not released":
         return f"{x['title']} not released yet"
@@ -244,18 +247,20 @@ def write_certificates(
     day: dt.date | None = None,
     language: str | None = None,
     only: list[str] | None = None,
+    timezone: str | None = None,
 ) -> CertificateResult:
     """A PDF and a PNG certificate in ``out_dir`` for each learner who passed every required level;
-    the rest are listed in ``result.missing`` with what they lack. ``only``: just these learner ids."""
+    the rest are listed in ``result.missing`` with what they lack. ``only``: just these learner ids.
+    ``day``: the date on them and the day passes are counted on (default: today in ``timezone``)."""
     import matplotlib
 
     if programme is None:
         programme = load_programme()
-    day = day or dashmod.local_today()
+    day = day or local_today(timezone)
     language = (language or programme.language or DEFAULT_LANGUAGE).lower()
     if language not in TEXT:
         language = "en"
-    dash = dashmod.build_dashboard(progress, programme, as_of=day)
+    dash = build_dashboard(progress, programme, as_of=day)
     prog = dash.programme
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -304,45 +309,34 @@ def _write_summary(result: CertificateResult, path: Path, programme: Programme) 
 # CLI (dispatched by `genlab course certificates`)
 
 
-def _date_arg(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="genlab course certificates",
         description="Certificates (PDF + PNG) for every learner who passed all required levels of the programme; "
         "says who is missing what.",
     )
-    p.add_argument("--course", help="the nbgrader course folder (default: the repo's exercises/)")
-    p.add_argument("--db", help="gradebook database URL (default: <course>/gradebook.db)")
-    p.add_argument("--programme", help="the programme file (default: workshops/programme.toml)")
+    add_source_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the certificates (default: {DEFAULT_OUT}/)")
-    p.add_argument("--date", type=_date_arg, help="the date on the certificates, YYYY-MM-DD (default: today)")
+    p.add_argument("--date", "--as-of", type=date_arg, help="the date on the certificates, YYYY-MM-DD (default: today)")
     p.add_argument("--lang", choices=sorted(TEXT), help="language of the certificates (default: the programme's, else es)")
     p.add_argument("--learner", action="append", metavar="ID", help="only this learner (repeat for more)")
+    add_timezone_option(p)
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
-    from .nbgrader_ops import absolute_paths
-
-    absolute_paths(args)  # relative --course/--programme/--out: from where the command started
-    try:
-        programme, progress = load_programme_and_progress(args.programme, args.course, args.db)
-    except (NoGradebookError, ProgrammeError) as err:
-        print(f"genlab course certificates: {err}", file=sys.stderr)
+    inputs = read_inputs(args, "genlab course certificates")
+    if inputs is None:
         return 2
+    programme, progress = inputs
     if args.learner:
         unknown = sorted(set(args.learner) - {lr["id"] for lr in progress.learners})
         if unknown:
             print(f"genlab course certificates: no learner {', '.join(unknown)} in the gradebook", file=sys.stderr)
             return 2
-    result = write_certificates(progress, programme, args.out, day=args.date, language=args.lang, only=args.learner)
+    result = write_certificates(progress, programme, args.out, day=args.date, language=args.lang, only=args.learner,
+                                timezone=args.timezone)
     if result.issued:
         print(f"Certificates ({len(result.issued)}) in {result.out_dir}:")
         width = max(len(c.name) for c in result.issued)

@@ -5,14 +5,8 @@ Gradio progress app. It never writes SQL: it asks nbgrader's ``Gradebook`` (and,
 folder is there, looks at nbgrader's ``submitted/`` and ``autograded/`` folders the same way
 nbgrader's own formgrader does).
 
-Statuses, in the order a submission moves through them:
-
-- ``"not started"``: nothing handed in. Never a score of 0 (``nbgrader export`` cannot tell these
-  apart; this can).
-- ``"submitted"``: handed in (collected), not autograded yet. No score yet.
-- ``"needs manual grading"``: autograded, but a trainer still has to grade some answers (written
-  answers, or cells nbgrader flagged). The score is what has been graded so far.
-- ``"graded"``: every answer has a score.
+Each row has a status (``"not started"``, ``"submitted"``, ``"needs manual grading"``,
+``"graded"``): the words, colours and meanings live in :mod:`genlab.course.progress.states`.
 
     >>> progress = load_progress()            # exercises/ and its gradebook.db
     >>> progress.rows[0]["status"], progress.rows[0]["score"], progress.rows[0]["max_score"]
@@ -31,11 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-NOT_STARTED = "not started"
-SUBMITTED = "submitted"
-NEEDS_MANUAL_GRADING = "needs manual grading"
-GRADED = "graded"
-STATUSES = (NOT_STARTED, SUBMITTED, NEEDS_MANUAL_GRADING, GRADED)
+from genlab.course.progress.states import GRADED, NEEDS_MANUAL_GRADING, NOT_STARTED, STATUSES, SUBMITTED
 
 #: The columns of one learner × assignment row, in CSV order.
 ROW_FIELDS = (
@@ -302,14 +292,14 @@ def _percent(score, max_score):
     return 100.0 * float(score) / float(max_score)
 
 
-def _fold(text: str | None) -> str:
+def fold(text: str | None) -> str:
     """Sort key that puts "Álvarez" with the A's and "Núñez" with the N's."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
 def _sort_key_learner(lr: dict) -> tuple:
-    return (_fold(lr["last_name"] or lr["name"]), _fold(lr["first_name"]), _fold(lr["id"]))
+    return (fold(lr["last_name"] or lr["name"]), fold(lr["first_name"]), fold(lr["id"]))
 
 
 def load_progress(
@@ -423,33 +413,36 @@ def load_progress(
 
     assignments.sort(key=lambda a: a["name"].lower())
     learner_list = sorted(learners.values(), key=_sort_key_learner)
-    rows = []
-    for lr in learner_list:
-        for a in assignments:
-            found = by_pair.get((lr["id"], a["name"]), {"status": NOT_STARTED, "score": None, "submitted_at": None})
-            submitted_at = found["submitted_at"]
-            late = found.get("late")
-            if late is None:
-                late = bool(submitted_at and a["due_at"] and submitted_at > a["due_at"])
-            rows.append(
-                {
-                    "learner_id": lr["id"],
-                    "learner": lr["name"],
-                    "first_name": lr["first_name"],
-                    "last_name": lr["last_name"],
-                    "email": lr["email"],
-                    "team": lr["team"],
-                    "assignment": a["name"],
-                    "status": found["status"],
-                    "score": found["score"],
-                    "max_score": a["max_score"],
-                    "percent": _percent(found["score"], a["max_score"]),
-                    "submitted_at": submitted_at,
-                    "due_at": a["due_at"],
-                    "late": bool(late),
-                }
-            )
+    rows = [progress_row(lr, a, by_pair.get((lr["id"], a["name"]))) for lr in learner_list for a in assignments]
     return Progress(learners=learner_list, assignments=assignments, rows=rows, source=url)
+
+
+def progress_row(learner: dict, assignment: dict, found: dict | None = None) -> dict[str, Any]:
+    """One learner × assignment row (``ROW_FIELDS``). ``assignment``: ``{"name", "max_score",
+    "due_at"}`` (a programme workshop not in the gradebook yet has no max score or due time);
+    ``found``: what the gradebook holds (``status``, ``score``, ``submitted_at``, maybe ``late``),
+    None for nothing handed in."""
+    found = found or {"status": NOT_STARTED, "score": None, "submitted_at": None}
+    submitted_at, due_at = found["submitted_at"], assignment.get("due_at")
+    late = found.get("late")
+    if late is None:
+        late = bool(submitted_at and due_at and submitted_at > due_at)
+    return {
+        "learner_id": learner["id"],
+        "learner": learner["name"],
+        "first_name": learner.get("first_name"),
+        "last_name": learner.get("last_name"),
+        "email": learner.get("email"),
+        "team": learner.get("team") or "",
+        "assignment": assignment["name"],
+        "status": found["status"],
+        "score": found["score"],
+        "max_score": assignment.get("max_score"),
+        "percent": _percent(found["score"], assignment.get("max_score")),
+        "submitted_at": submitted_at,
+        "due_at": due_at,
+        "late": bool(late),
+    }
 
 
 def statuses_of(progress: Progress, learner_id: str) -> dict[str, str]:
