@@ -28,7 +28,8 @@ import pytest
 from genlab import settings
 from genlab.course import nbgrader_ops
 from genlab.course.grading.autograde import autograde, marker_path
-from genlab.course.grading.feedback import feedback, split_hidden
+from genlab.course.grading.feedback import feedback
+from genlab.course.preprocessors import split_hidden
 from genlab.course.sandbox import SandboxPolicy, best_mode, bwrap_argv, hidden_paths
 from genlab.course.testing import CourseCopy
 

@@ -60,6 +60,12 @@ The package, by where each part runs:
 """
 
 from genlab.course.sandbox.host import Sandbox
-from genlab.course.sandbox.policy import SandboxError, SandboxPolicy, best_mode, bwrap_argv, hidden_paths
+from genlab.course.sandbox.policy import (
+    SandboxError,
+    SandboxPolicy,
+    best_mode,
+    bwrap_argv,
+    hidden_paths,
+)
 
 __all__ = ["Sandbox", "SandboxError", "SandboxPolicy", "best_mode", "bwrap_argv", "hidden_paths"]
