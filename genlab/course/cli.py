@@ -155,6 +155,7 @@ def _autograde(args) -> int:
             progress=_progress_to(bar),
             log=log_lines.append,
         )
+        bar.update(len(run.results) - bar.n)  # learners kept from an earlier run count as done too
     if run.warning:
         _say(run.warning)
     _say("")

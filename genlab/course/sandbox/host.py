@@ -234,6 +234,9 @@ def _copy_work(src: Path, dst: Path) -> None:
 
 
 def _manager_class(sandbox: Sandbox):
+    """A kernel manager class bound to `sandbox`. A factory, because nbclient (and nbgrader's Execute)
+    take a kernel manager *class* (a traitlets ``Type``) and build it themselves with their own
+    arguments only: the sandbox can ride along only as a class attribute."""
     from jupyter_client.manager import AsyncKernelManager
 
     class SandboxKernelManager(AsyncKernelManager):
