@@ -17,13 +17,10 @@ import os
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 from genlab.course import nbgrader_ops
+from genlab.course.grading.autograde import autograde
 from genlab.course.testing import CourseCopy
-
-REPO = Path(__file__).resolve().parents[1]
-from genlab.course.grading.autograde import autograde  # noqa: E402
 
 LEARNER = "bench"
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from pathlib import Path
 
 from genlab.course import nbgrader_ops
@@ -28,22 +27,12 @@ def _say(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _progress_printer(total: int, stream=None):
-    stream = stream or sys.stderr
-    tty = stream.isatty()
-    start = time.monotonic()
+def _progress_to(bar):
+    """autograde's `progress(done, total, result)` callback, moving a tqdm `bar` over learners."""
 
-    def show(done, total_, result):
-        width = 30
-        filled = int(width * done / max(1, total_))
-        bar = "#" * filled + "-" * (width - filled)
-        elapsed = time.monotonic() - start
-        text = f"[{bar}] {done}/{total_} learners  {elapsed:.0f} s  (last: {result.learner}, {result.status})"
-        if tty:
-            stream.write("\r" + text + ("\n" if done == total_ else ""))
-        else:
-            stream.write(text + "\n")
-        stream.flush()
+    def show(done, _total, result):
+        bar.set_postfix_str(f"last: {result.learner}, {result.status}", refresh=False)
+        bar.update(done - bar.n)
 
     return show
 
@@ -143,6 +132,8 @@ def _policy(args):
 
 
 def _autograde(args) -> int:
+    from tqdm import tqdm
+
     from genlab.course.grading.autograde import autograde, submitted_learners
 
     lay = nbgrader_ops.layout(args.course)
@@ -152,16 +143,19 @@ def _autograde(args) -> int:
         return 1
     _say(f"Autograding {args.assignment}: {n} learner(s), each in its own sandboxed Python ...")
     log_lines = []
-    run = autograde(
-        args.assignment,
-        lay.root,
-        args.learner,
-        force=args.force,
-        workers=args.workers,
-        policy=_policy(args),
-        progress=_progress_printer(n),
-        log=log_lines.append,
-    )
+    # on stderr, so stdout keeps only the lines a trainer reads (TQDM_DISABLE=1 turns the bar off)
+    with tqdm(total=n, desc=args.assignment, unit="learner", file=sys.stderr, dynamic_ncols=True) as bar:
+        run = autograde(
+            args.assignment,
+            lay.root,
+            args.learner,
+            force=args.force,
+            workers=args.workers,
+            policy=_policy(args),
+            progress=_progress_to(bar),
+            log=log_lines.append,
+        )
+        bar.update(len(run.results) - bar.n)  # learners kept from an earlier run count as done too
     if run.warning:
         _say(run.warning)
     _say("")

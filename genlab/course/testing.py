@@ -20,16 +20,14 @@ learner's per-cell scores from the gradebook (genlab.course.nbgrader_ops.submiss
 The copy is self-contained: its own gradebook, exchange, HOME and Jupyter folders, so tests never
 touch the repo's exercises/ and run side by side.
 
-An exercise's test module describes the exercise once, as an ExerciseSpec, and lets it write the
-fixtures and the tests every exercise shares; the module keeps only what is its own (its wrong
-answers, the points each loses, checks on one particular cheat):
+Each exercise is described once, as data: a row of tests/fixtures/exercises/exercises.toml read
+into an ExerciseSpec (its test cells and points, the cells that must be locked, what the release
+must hide and show, its wrong answers and the test cells each must lose). ExerciseSpec has the
+checks every exercise shares; tests/integration/test_exercises.py runs them for every row:
 
-    EXERCISE = ExerciseSpec("06_video", tests={...}, manual={...}, answers=(...), locked=(...),
-                            release_hides=(...), release_shows={...}, wrong={...})
-    EXERCISE.define_tests(globals())   # fixtures course, scores + four shared tests
-
-    def test_always_equal_objects_earn_nothing(course, scores):
-        EXERCISE.assert_loses_exactly(course, scores, "always_equal")
+    for spec in load_exercises(EXERCISES_TOML):
+        spec.assert_source_metadata_complete(course)
+        spec.assert_loses_exactly(course, scores, "always_equal")
 """
 
 from __future__ import annotations
@@ -39,6 +37,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +48,7 @@ from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 WRONG_ANSWERS_DIR = settings.REPO_ROOT / "tests" / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
+EXERCISES_TOML = WRONG_ANSWERS_DIR / "exercises.toml"  # one [[exercise]] row per ExerciseSpec
 
 
 def _tail(text: str, n: int = 6000) -> str:
@@ -259,7 +259,7 @@ class CourseCopy:
 # ---- one exercise's round-trip tests -------------------------------------------------------------
 @dataclass(frozen=True)
 class ExerciseSpec:
-    """What an exercise's nbgrader round-trip tests check, declared once per test module.
+    """What an exercise's nbgrader round-trip tests check: one row of exercises.toml.
 
     assignment     the folder in exercises/source/, e.g. "06_video"; its number ("06") names the
                    folder of wrong answers, tests/fixtures/exercises/06/<name>.py
@@ -272,8 +272,8 @@ class ExerciseSpec:
     wrong          learner → ({answer cell grade_id: wrong-answer file name}, the test cells that
                    must score 0); every other test cell must keep its full points
     strict         also check cell types, schema_version 3, the END markers, that answer cells are
-                   not graded and the reflection is a markdown solution cell, the trainer's queue
-                   and the maximum score (exercises 02 and 03 were written without these checks)
+                   not graded and the reflection is a markdown solution cell, the trainer's queue,
+                   the manual and maximum scores (exercises 02 and 03 were written without these checks)
     """
 
     assignment: str
@@ -285,6 +285,25 @@ class ExerciseSpec:
     release_shows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     wrong: dict[str, tuple[dict[str, str], list[str]]] = field(default_factory=dict)
     strict: bool = False
+
+    @classmethod
+    def from_row(cls, row: dict) -> "ExerciseSpec":
+        """One ``[[exercise]]`` table of exercises.toml (wrong answers as ``[exercise.wrong.<learner>]``
+        with ``answers`` and ``loses``)."""
+        row = dict(row)
+        wrong = {learner: (dict(w["answers"]), list(w["loses"])) for learner, w in row.pop("wrong", {}).items()}
+        shows = {grade_id: tuple(texts) for grade_id, texts in row.pop("release_shows", {}).items()}
+        return cls(
+            assignment=row.pop("assignment"),
+            tests={k: float(v) for k, v in row.pop("tests").items()},
+            manual={k: float(v) for k, v in row.pop("manual").items()},
+            answers=tuple(row.pop("answers")),
+            locked=tuple(row.pop("locked")),
+            release_hides=tuple(row.pop("release_hides")),
+            release_shows=shows,
+            wrong=wrong,
+            **row,  # strict; anything else is a TypeError naming it
+        )
 
     @property
     def number(self) -> str:
@@ -353,6 +372,7 @@ class ExerciseSpec:
         assert s.auto_score == s.auto_max == sum(self.tests.values())
         if self.strict:
             assert s.waiting_for_trainer == list(self.manual)
+            assert s.manual_max == sum(self.manual.values())
 
     def assert_untouched_earns_nothing(self, scores: dict) -> None:
         s = scores["untouched"]
@@ -367,64 +387,8 @@ class ExerciseSpec:
         lost = self.wrong[learner][1] if lost is None else lost
         assert scores[learner].cells == self.expected_cells(lost), self.explain(course, learner)
 
-    # ---- fixtures and tests for a test module --------------------------------------------------
-    def define_tests(self, namespace: dict) -> None:
-        """Define in a test module's namespace (pass `globals()`), as if written out there:
 
-        course   module-scoped fixture: a CourseCopy holding this assignment
-        scores   module-scoped fixture: one round trip (CourseCopy.round_trip) of "solution",
-                 "untouched" and every learner in `wrong`, learner → SubmissionScores
-        test_source_notebook_metadata_is_complete       assert_source_metadata_complete
-        test_release_hides_solutions_and_hidden_tests   assert_release_hides_solutions
-        test_solution_earns_every_autograded_point      assert_solution_earns_every_point
-        test_untouched_release_earns_nothing            assert_untouched_earns_nothing
-        test_wrong_answers_lose_exactly_their_points    assert_loses_exactly, one test per learner in `wrong`
-
-        pytest collects the tests as the module's own (node ids tests/test_exercise_NN.py::test_...),
-        each marked slow. A name the module already defines is an error, not overwritten.
-        """
-        import pytest  # here, not at the top: benchmarks/ import this module without pytest
-
-        @pytest.fixture(scope="module", name="course")
-        def course(tmp_path_factory):
-            return CourseCopy(tmp_path_factory.mktemp(f"course{self.number}"), [self.assignment])
-
-        @pytest.fixture(scope="module", name="scores")
-        def scores(course):
-            return course.round_trip(self.assignment, self.wrong_submissions())
-
-        @pytest.mark.slow
-        def test_source_notebook_metadata_is_complete(course):
-            self.assert_source_metadata_complete(course)
-
-        @pytest.mark.slow
-        def test_release_hides_solutions_and_hidden_tests(course, scores):  # scores: the release exists
-            self.assert_release_hides_solutions(course)
-
-        @pytest.mark.slow
-        def test_solution_earns_every_autograded_point(course, scores):
-            self.assert_solution_earns_every_point(course, scores)
-
-        @pytest.mark.slow
-        def test_untouched_release_earns_nothing(course, scores):
-            self.assert_untouched_earns_nothing(scores)
-
-        @pytest.mark.slow
-        @pytest.mark.parametrize("learner", list(self.wrong))
-        def test_wrong_answers_lose_exactly_their_points(course, scores, learner):
-            self.assert_loses_exactly(course, scores, learner)
-
-        members = {
-            "course": course,
-            "scores": scores,
-            "test_source_notebook_metadata_is_complete": test_source_notebook_metadata_is_complete,
-            "test_release_hides_solutions_and_hidden_tests": test_release_hides_solutions_and_hidden_tests,
-            "test_solution_earns_every_autograded_point": test_solution_earns_every_autograded_point,
-            "test_untouched_release_earns_nothing": test_untouched_release_earns_nothing,
-        }
-        if self.wrong:
-            members["test_wrong_answers_lose_exactly_their_points"] = test_wrong_answers_lose_exactly_their_points
-        taken = sorted(set(members) & set(namespace))
-        if taken:
-            raise ValueError(f"{namespace.get('__name__')} already defines {taken}.")
-        namespace.update(members)
+def load_exercises(path: str | os.PathLike = EXERCISES_TOML) -> list[ExerciseSpec]:
+    """Every ``[[exercise]]`` row of `path` (default: tests/fixtures/exercises/exercises.toml), in order."""
+    with open(path, "rb") as f:
+        return [ExerciseSpec.from_row(row) for row in tomllib.load(f)["exercise"]]

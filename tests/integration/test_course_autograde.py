@@ -28,7 +28,8 @@ import pytest
 from genlab import settings
 from genlab.course import nbgrader_ops
 from genlab.course.grading.autograde import autograde, marker_path
-from genlab.course.grading.feedback import feedback, split_hidden
+from genlab.course.grading.feedback import feedback
+from genlab.course.preprocessors import split_hidden
 from genlab.course.sandbox import SandboxPolicy, best_mode, bwrap_argv, hidden_paths
 from genlab.course.testing import CourseCopy
 
@@ -202,9 +203,10 @@ def test_bwrap_command_hides_the_course_and_cuts_the_network(tmp_path):
     joined = " ".join(argv)
     for flag in ("--unshare-net", "--unshare-pid", "--die-with-parent", "--ro-bind / /"):
         assert flag in joined
-    hidden = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]
+    hidden = [argv[i + 1] for i, a in enumerate(argv) if a == "--tmpfs"]  # folders: an empty tmpfs
+    hidden += [argv[i + 2] for i, a in enumerate(argv) if a == "--ro-bind" and argv[i + 1] == "/dev/null"]  # files
     assert str(settings.COURSE_DIR) in hidden  # the repo's own course (source/ with hidden tests)
-    assert str(settings.REPO_ROOT / ".git") in hidden  # its history holds the same notebooks
+    assert str(settings.REPO_ROOT / ".git") in hidden  # its history holds the same notebooks (a file in a git worktree)
     assert "/tmp" in hidden  # the temp copy of the course lives under /tmp: hidden with it
     assert course.root.resolve() in hidden_paths(course.root)
     # the sandbox's own folder is bound writable, after everything that hides
@@ -212,6 +214,19 @@ def test_bwrap_command_hides_the_course_and_cuts_the_network(tmp_path):
     bind = argv.index("--bind")
     assert argv[bind + 1 : bind + 3] == [slot, slot]
     assert bind > max(i for i, a in enumerate(argv) if a == "--tmpfs")
+
+
+def test_a_git_worktree_hides_the_history_its_git_file_points_to(tmp_path):
+    from genlab.course.sandbox.policy import git_dirs
+
+    history = tmp_path / "main" / ".git"
+    (history / "worktrees" / "wt").mkdir(parents=True)
+    (history / "worktrees" / "wt" / "commondir").write_text("../..\n")
+    checkout = tmp_path / "wt"
+    checkout.mkdir()
+    (checkout / ".git").write_text(f"gitdir: {history / 'worktrees' / 'wt'}\n")
+    assert git_dirs(checkout) == [checkout / ".git", (history / "worktrees" / "wt").resolve(), history.resolve()]
+    assert git_dirs(tmp_path / "main") == [tmp_path / "main" / ".git"]
 
 
 def test_split_hidden_removes_the_block_and_reports_its_lines():
@@ -350,4 +365,4 @@ def test_without_bubblewrap_grading_warns_loudly(tmp_path):
             assert "bash tools/install-system-packages.sh" in sb.warning
             slot = sb.new_slot(None)
             cmd = sb.command(slot)
-            assert "bwrap" not in " ".join(cmd) and cmd[-2] == "kernel"
+            assert "bwrap" not in " ".join(cmd) and cmd[-3:-1] == ["-m", "genlab.course.sandbox.kernel"]

@@ -5,7 +5,8 @@ gradebook, run the notebook, score the test cells, save the scores). genlab chan
 
 1. **Each notebook runs in a sandboxed kernel** (:mod:`genlab.course.sandbox`): no access to the
    course folders, gradebook or other learners' work, no network, CPU/memory/time limits.
-   nbgrader's ``Execute`` step is replaced by :class:`SandboxExecute`, which also keeps grading
+   nbgrader's ``Execute`` step is replaced by :class:`~genlab.course.preprocessors.SandboxExecute`
+   (:mod:`genlab.course.preprocessors.execute`), which also keeps grading
    when a notebook misbehaves: a cell that runs too long is interrupted; if it ignores the
    interrupt, or Python dies (``os._exit``, a limit), the kernel is killed and every cell that
    could not run gets an error output, so its checks score 0 (plain nbgrader would either give
@@ -26,7 +27,6 @@ and ends with the same scores. ``force=True`` regrades everyone.
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import datetime as dt
 import io
@@ -48,10 +48,8 @@ from genlab.course.nbgrader_ops import (  # noqa: F401 (STATE_DIR: where grading
     submitted_learners,
     write_json_atomic,
 )
-from genlab.course.sandbox import Sandbox, SandboxError, SandboxPolicy
-
-GRACE_SECONDS = 10  #: after a cell's timeout and interrupt, how long before the kernel is killed
-MAX_OUTPUT_BYTES = 2_000_000  #: output kept per cell; the rest is dropped (a print loop cannot fill memory)
+from genlab.course.preprocessors.execute import STOPPED, STOPPED_PREFIX, SandboxExecute
+from genlab.course.sandbox import Sandbox, SandboxError, SandboxPolicy, best_mode
 
 
 @dataclass
@@ -109,112 +107,6 @@ def _fmt(x) -> str:
     return f"{x:g}"
 
 
-# ---- the execute step ---------------------------------------------------------------------------
-def _stop_output(text: str, ename: str = "GradingStopped"):
-    from nbformat import NotebookNode
-
-    return NotebookNode(output_type="error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
-
-
-def _execute_class(sandbox: Sandbox, db_lock: threading.Lock, policy: SandboxPolicy):
-    """nbgrader's Execute preprocessor, running kernels in `sandbox` (see the module docstring)."""
-    from jupyter_core.utils import run_sync
-    from nbclient.client import NotebookClient
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from nbgrader.preprocessors import Execute
-
-    class SandboxExecute(Execute):
-        def __init__(self, *args, **kwargs):
-            kwargs["kernel_manager_class"] = sandbox.kernel_manager_class()
-            super().__init__(*args, **kwargs)
-            self.shutdown_kernel = "immediate"
-            self.interrupt_on_timeout = True
-
-        # keep at most MAX_OUTPUT_BYTES of output per cell
-        def output(self, outs, msg, display_id, cell_index):
-            size = len(json.dumps(msg.get("content", {}), default=str))
-            used = self._out_bytes.get(cell_index, 0)
-            if used + size > MAX_OUTPUT_BYTES:
-                if used <= MAX_OUTPUT_BYTES:
-                    self._out_bytes[cell_index] = MAX_OUTPUT_BYTES + 1
-                    outs.append(_stream_note("[genlab: more output than the grader keeps; the rest was dropped]"))
-                return None
-            self._out_bytes[cell_index] = used + size
-            return super().output(outs, msg, display_id, cell_index)
-
-        async def _run_limited(self, cell, index, limit):
-            return await asyncio.wait_for(self.async_execute_cell(cell, index, store_history=True), limit)
-
-        def _exit_reason(self) -> str:
-            code = None
-            try:
-                proc = getattr(self.km.provisioner, "process", None)
-                if proc is not None:
-                    code = proc.poll()
-            except Exception:
-                pass
-            if code == 128 + 24:  # SIGXCPU
-                return f"it used more than {policy.cpu_seconds} s of CPU time"
-            if code == 128 + 9:
-                return "Python was killed (time or memory limit)"
-            if code is not None:
-                return f"Python stopped (exit code {code}): the notebook ended its own Python process"
-            return "Python stopped"
-
-        def preprocess(self, nb, resources=None, km=None):
-            NotebookClient.__init__(self, nb, km)
-            self.reset_execution_trackers()
-            self._check_assign_resources(resources)
-            self._out_bytes = {}
-            stopped: str | None = None
-            stopped_at = None
-            deadline = time.monotonic() + policy.notebook_timeout
-            db_lock.release()  # other learners may use the gradebook while this notebook runs
-            try:
-                with self.setup_kernel():
-                    info_msg = self.wait_for_reply(self.kc.kernel_info())
-                    self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
-                    for index, cell in enumerate(self.nb.cells):
-                        if cell.cell_type != "code":
-                            continue
-                        if stopped:
-                            cell.outputs = [_stop_output(f"Not run: the notebook stopped at cell {stopped_at} ({stopped}).", "NotRun")]
-                            continue
-                        limit = min(self.timeout + GRACE_SECONDS, deadline - time.monotonic())
-                        try:
-                            if limit <= 0:
-                                raise asyncio.TimeoutError
-                            run_sync(self._run_limited)(cell, index, limit)
-                        except (asyncio.TimeoutError, CellTimeoutError):
-                            if deadline - time.monotonic() <= 1:
-                                stopped = f"the whole notebook ran longer than {policy.notebook_timeout} s"
-                            else:
-                                stopped = f"this cell ran longer than {self.timeout} s and did not stop when interrupted"
-                        except DeadKernelError:
-                            stopped = self._exit_reason()
-                        if stopped and stopped_at is None:
-                            stopped_at = index
-                            cell.outputs.append(_stop_output(f"The grader stopped this notebook here: {stopped}."))
-                            try:
-                                run_sync(self.km.shutdown_kernel)(now=True)
-                            except Exception:
-                                pass
-            finally:
-                db_lock.acquire()
-            self.set_widgets_metadata()
-            if stopped:
-                self.nb.metadata.setdefault("genlab", {})["stopped"] = {"cell": stopped_at, "reason": stopped}
-            return self.nb, self.resources
-
-    return SandboxExecute
-
-
-def _stream_note(text: str):
-    from nbformat import NotebookNode
-
-    return NotebookNode(output_type="stream", name="stdout", text=text + "\n")
-
-
 # ---- bookkeeping --------------------------------------------------------------------------------
 
 
@@ -248,8 +140,8 @@ def _stops_in_autograded(lay, assignment: str, learner: str) -> dict:
         # nbgrader's ClearMetadataPreprocessor may drop our note; fall back to looking at outputs
         for cell in nb.cells:
             for o in cell.get("outputs", []):
-                if o.get("output_type") == "error" and o.get("ename") == "GradingStopped":
-                    out[p.stem] = {"reason": o.get("evalue", "").replace("The grader stopped this notebook here: ", "").rstrip(".")}
+                if o.get("output_type") == "error" and o.get("ename") == STOPPED:
+                    out[p.stem] = {"reason": o.get("evalue", "").replace(STOPPED_PREFIX, "").rstrip(".")}
     return out
 
 
@@ -259,11 +151,16 @@ def _run_pool(*, lay, assignment, policy, base_cfg, todo, n_workers, db_lock, re
     from nbconvert.preprocessors import ClearMetadataPreprocessor
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
-    from nbgrader.preprocessors import AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput, SaveAutoGrades
+    from nbgrader.preprocessors import (
+        AssignLatePenalties,
+        CheckCellMetadata,
+        IgnorePattern,
+        LimitOutput,
+        SaveAutoGrades,
+    )
 
     with Sandbox(lay.root, policy, log=log) as sandbox:
         run_warning = sandbox.warning
-        execute_cls = _execute_class(sandbox, db_lock, policy)
 
         def grade_one(learner: str, fp: str) -> LearnerResult:
             t = time.monotonic()
@@ -275,15 +172,6 @@ def _run_pool(*, lay, assignment, policy, base_cfg, todo, n_workers, db_lock, re
             cfg = copy.deepcopy(base_cfg)
             cfg.Execute.timeout = int(policy.cell_timeout)
             cfg.OverwriteCells.add_missing_cells = True
-            cfg.Autograde.autograde_preprocessors = [
-                execute_cls,
-                IgnorePattern,
-                ClearMetadataPreprocessor,
-                LimitOutput,
-                SaveAutoGrades,
-                AssignLatePenalties,
-                CheckCellMetadata,
-            ]
             with db_lock:
                 marker = marker_path(lay, assignment, learner)
                 marker.unlink(missing_ok=True)
@@ -296,6 +184,16 @@ def _run_pool(*, lay, assignment, policy, base_cfg, todo, n_workers, db_lock, re
                     app.log = logger
                     app.force = True
                     app.create_student = True
+                    # nbgrader's own list with Execute swapped: an instance, see genlab.course.preprocessors.execute
+                    app.autograde_preprocessors = [
+                        SandboxExecute(sandbox, db_lock, policy, parent=app),
+                        IgnorePattern,
+                        ClearMetadataPreprocessor,
+                        LimitOutput,
+                        SaveAutoGrades,
+                        AssignLatePenalties,
+                        CheckCellMetadata,
+                    ]
                     app.start()
                     stops = _stops_in_autograded(lay, assignment, learner)
                     result = _result_from_gradebook(lay, assignment, learner, stops)
@@ -434,16 +332,10 @@ def autograde(
         assignment=assignment,
         results=ordered,
         seconds=round(time.monotonic() - t0, 2),
-        mode=best_mode_name(policy),
+        mode=policy.mode or best_mode(),
         workers=n_workers,
         warning=run_warning,
     )
-
-
-def best_mode_name(policy: SandboxPolicy) -> str:
-    from genlab.course.sandbox import best_mode
-
-    return policy.mode or best_mode()
 
 
 def _failure_message(err: Exception, log_text: str) -> str:

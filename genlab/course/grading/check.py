@@ -146,7 +146,7 @@ def check(notebook: str | os.PathLike | None = None, *, timeout: int = 900, cell
         raise FileNotFoundError(
             "Could not tell which notebook to check. Give its path: genlab.check('01_first_images.ipynb')."
         )
-    cmd = [sys.executable, "-m", "genlab.course.check", str(notebook), "--json", "--cell-timeout", str(cell_timeout)]
+    cmd = [sys.executable, "-m", "genlab.course.grading.check", str(notebook), "--json", "--cell-timeout", str(cell_timeout)]
     env = dict(os.environ)
     env.pop("JPY_SESSION_NAME", None)
     env.setdefault("OMP_NUM_THREADS", "1")

@@ -1,8 +1,10 @@
-"""The stand-in "kernel process" that jupyter_client starts for a sandboxed kernel.
+"""The stand-in "kernel process" that jupyter_client starts for a sandboxed kernel (zygote mode).
 
-Run as ``python -I -S child.py ZYGOTE_SOCKET REQUEST_FILE`` (standard library only, so it starts
-in a few milliseconds). It asks the sandbox's zygote to fork a kernel for the request, then stays
-alive exactly as long as that kernel:
+It runs on the grader's side, outside bubblewrap: the real kernel is forked by the zygote inside.
+Run as ``python -I -S child.py ZYGOTE_SOCKET REQUEST_FILE``: standard library only (no genlab, no
+site-packages), so it starts in a few milliseconds; keep it that way. It asks the sandbox's zygote
+(:mod:`genlab.course.sandbox.zygote`) to fork a kernel for the request, then stays alive exactly as
+long as that kernel:
 
 - SIGINT / SIGTERM sent to it (jupyter_client's interrupt and terminate) are passed on to the kernel;
 - when the kernel ends, it exits with the kernel's exit code (negative signal numbers as 128+N);
