@@ -15,7 +15,7 @@ import pytest
 
 from genlab.course import cli, nbgrader_ops
 from genlab.course.progress import report
-from nbgrader_helpers import CourseCopy
+from genlab.course.testing import CourseCopy
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "fixtures" / "submissions"))
 import probe  # noqa: E402
