@@ -452,6 +452,10 @@ def test_completion_bars_and_snapshot_labels_fit(big):
             assert all(name in shown for _, name in BIG_LEVELS), shown
     _assert_labels_fit(figures.histogram_figure(big))
     _assert_labels_fit(figures.snapshot_figure(big))
+    pages = figures.behind_pages(big, big.behind_schedule())
+    assert len(pages) > 1  # forty learners behind do not fit one page
+    for page in pages:
+        _assert_labels_fit(page)
 
 
 def test_fit_text_wraps_then_shortens():
