@@ -24,13 +24,17 @@ IMAGES_LOADED = """() => [...document.images].length > 0 &&
     [...document.images].every(i => i.complete && i.naturalWidth > 0)"""
 
 
+def _report_html(base, build, as_of):
+    """`genlab report` on the course ``build(exercises, workshops)`` makes; its progress.html."""
+    course, programme = build(base / "exercises", base / "workshops")
+    out = base / "reports"
+    assert report.main(["--course", str(course), "--programme", str(programme), "--as-of", as_of.isoformat(), "--out", str(out)]) == 0
+    return out / "progress.html"
+
+
 @pytest.fixture(scope="module")
 def html(tmp_path_factory):
-    base = tmp_path_factory.mktemp("dash-browser")
-    course, programme = build_programme_course(base / "exercises", base / "workshops")
-    out = base / "reports"
-    assert report.main(["--course", str(course), "--programme", str(programme), "--as-of", AS_OF.isoformat(), "--out", str(out)]) == 0
-    return out / "progress.html"
+    return _report_html(tmp_path_factory.mktemp("dash-browser"), build_programme_course, AS_OF)
 
 
 def _rgb(hex_colour: str) -> np.ndarray:
@@ -94,11 +98,7 @@ def test_charts_tables_and_learner_table_render(html, page, tmp_path):
 @pytest.fixture(scope="module")
 def big_html(tmp_path_factory):
     """progress.html for twelve levels with long names and forty learners."""
-    base = tmp_path_factory.mktemp("dash-big")
-    course, programme = build_big_course(base / "exercises", base / "workshops")
-    out = base / "reports"
-    assert report.main(["--course", str(course), "--programme", str(programme), "--as-of", BIG_AS_OF.isoformat(), "--out", str(out)]) == 0
-    return out / "progress.html"
+    return _report_html(tmp_path_factory.mktemp("dash-big"), build_big_course, BIG_AS_OF)
 
 
 LABELS = """sel => [...document.querySelectorAll(sel)].map(e => ({
