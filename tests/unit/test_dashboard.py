@@ -21,6 +21,10 @@ from course_builders import (  # noqa: E402  (the gradebook builders live with t
     A4,
     A5,
     AS_OF,
+    BIG_AS_OF,
+    BIG_LEVELS,
+    BIG_TITLES,
+    build_big_course,
     build_course,
     build_programme_course,
     new_gradebook,
@@ -380,3 +384,87 @@ def test_learners_only_in_csv_and_an_empty_course(tmp_path):
     page = (out / "progress.html").read_text(encoding="utf-8")
     assert "No assignments in the gradebook yet." in page
     assert Image.open(out / "progress.png").width > 0 and (out / "progress.pdf").read_bytes().startswith(b"%PDF")
+
+
+# ---------------------------------------------------------------------------------------------
+# Long names: twelve levels, forty learners. No label cut by the picture's edge or drawn over another.
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory):
+    base = tmp_path_factory.mktemp("big")
+    course, programme = build_big_course(base / "exercises", base / "workshops")
+    return dm.build_dashboard(gbm.load_progress(course), load_programme(programme), as_of=BIG_AS_OF)
+
+
+def _text_boxes(fig):
+    """(text, box in pixels) of every visible, non-empty text the figure draws."""
+    from matplotlib.text import Text
+
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    out = []
+    for t in fig.findobj(Text):
+        if t.get_visible() and t.get_text().strip():
+            out.append((t, t.get_window_extent(renderer)))
+    return out
+
+
+def _assert_labels_fit(fig):
+    boxes = _text_boxes(fig)
+    page = fig.bbox
+    for t, b in boxes:
+        assert b.x0 >= page.x0 - 0.5 and b.x1 <= page.x1 + 0.5 and b.y0 >= page.y0 - 0.5 and b.y1 <= page.y1 + 0.5, \
+            f"outside the picture: {t.get_text()!r} {b} (page {page})"
+    for i, (t1, b1) in enumerate(boxes):
+        for t2, b2 in boxes[i + 1:]:
+            overlap_w = min(b1.x1, b2.x1) - max(b1.x0, b2.x0)
+            overlap_h = min(b1.y1, b2.y1) - max(b1.y0, b2.y0)
+            assert overlap_w <= 0.5 or overlap_h <= 0.5, f"{t1.get_text()!r} overlaps {t2.get_text()!r}"
+    return boxes
+
+
+def _unwrapped(text: str) -> str:
+    return re.sub(r"-\n", "-", text).replace("\n", " ")
+
+
+def test_heatmap_labels_wrap_to_their_columns_and_keep_the_full_names(big):
+    assert len(big.programme.levels) == 12 and len(big.learners) == 40
+    fig, geo = figures.heatmap_figure(big)
+    boxes = _assert_labels_fit(fig)
+    shown = [_unwrapped(t.get_text()) for t, _ in boxes]
+    for lid, name in BIG_LEVELS:  # every level name whole (wrapped, not shortened)
+        assert name in shown, name
+    for title in BIG_TITLES:  # every column title whole, above its column
+        assert any(s.startswith(title) for s in shown), title
+    column_w = (geo.x1 - geo.x0) / len(big.columns) * fig.bbox.width
+    for t in fig.axes[0].get_xticklabels():
+        assert t.get_window_extent().width <= column_w, t.get_text()
+    # The HTML's hover areas: one per column title and per level name, with the full text.
+    assert sorted(x[4] for x in geo.labels) == sorted(BIG_TITLES + [name for _, name in BIG_LEVELS])
+
+
+def test_completion_bars_and_snapshot_labels_fit(big):
+    for key in ("team", "level"):
+        boxes = _assert_labels_fit(figures.bars_figure(big, key))
+        if key == "level":
+            shown = [_unwrapped(t.get_text()) for t, _ in boxes]
+            assert all(name in shown for _, name in BIG_LEVELS), shown
+    _assert_labels_fit(figures.histogram_figure(big))
+    _assert_labels_fit(figures.snapshot_figure(big))
+    pages = figures.behind_pages(big, big.behind_schedule())
+    assert len(pages) > 1  # forty learners behind do not fit one page
+    for page in pages:
+        _assert_labels_fit(page)
+
+
+def test_fit_text_wraps_then_shortens():
+    fig = figures._figure(4, 4)
+    renderer = fig.canvas.get_renderer()
+    text = "Image to image and reference-driven variations"
+    wrapped = figures.fit_text(text, 120, renderer, 9, max_lines=5)
+    assert _unwrapped(wrapped) == text and len(wrapped.splitlines()) > 1
+    assert all(figures.text_width(renderer, line, 9) <= 120 for line in wrapped.splitlines())
+    short = figures.fit_text(text, 120, renderer, 9, max_lines=2)
+    assert len(short.splitlines()) == 2 and short.endswith("…")
+    assert figures.fit_text("Prompts", 120, renderer, 9) == "Prompts"

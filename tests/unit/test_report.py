@@ -252,3 +252,19 @@ def test_handed_in_to_the_exchange_but_not_collected_is_submitted(tmp_path):
     assert progress.row("ana", A1)["status"] == "graded"
     assert progress.row("zed", A2)["status"] == "submitted"
     assert gbmod.load_progress(root, use_course_folders=False).row("dani", A1)["status"] == "not started"
+
+
+def test_html_escapes_what_learners_typed(course):
+    """The page comes from autoescaped Jinja2 templates: a name is text, never markup."""
+    from dataclasses import replace
+
+    from genlab.course.progress.html import render_html
+    from genlab.course.progress.programme import Programme
+
+    progress = gbmod.load_progress(course)
+    evil = '<img src=x onerror="alert(1)">Ana & "Bea"'
+    progress = replace(progress, learners=[{**lr, "name": evil} if lr["id"] == "ana" else lr for lr in progress.learners],
+                       rows=[{**r, "learner": evil} if r["learner_id"] == "ana" else r for r in progress.rows])
+    page = render_html(progress, programme=Programme(), as_of=dt.date(2026, 11, 25))
+    assert "<img src=x" not in page and "onerror=\"alert" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;Ana &amp; &#34;Bea&#34;" in page

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def _cell_css(state: str, *, bold: bool = False) -> str:
     return f"background-color: {look.colour}; color: {look.ink}; text-align: center" + ("; font-weight: bold" if bold else "")
 
 
+def _date_css(value) -> str:
+    """Days as 2026-11-20 and times as 2026-11-20 18:00 (Styler's ``number-format``; pandas 3's
+    ExcelWriter leaves its own date formats out)."""
+    if isinstance(value, dt.datetime):
+        return "number-format: yyyy-mm-dd hh:mm"
+    if isinstance(value, dt.date):
+        return "number-format: yyyy-mm-dd"
+    return ""
+
+
 def _round(x, digits: int = 1):
     return None if x is None else round(x, digits)
 
@@ -85,7 +96,7 @@ def _round(x, digits: int = 1):
 def _table(writer, sheet: str, frame, startrow: int, *, header: bool = True, styler=None) -> int:
     """Write ``frame`` (through ``styler`` when given; headers bold on grey) from ``startrow``
     (0-based); returns the number of the last row written, 1-based."""
-    styled = styler if styler is not None else frame.style
+    styled = (styler if styler is not None else frame.style).map(_date_css)
     if header:
         styled = styled.map_index(lambda _: HEADER_CSS, axis=1)
     styled.to_excel(writer, sheet_name=sheet, startrow=startrow, index=False, header=header)
@@ -193,7 +204,7 @@ def write_xlsx(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tables = summary_tables(dash)
-    with pd.ExcelWriter(path, engine="openpyxl", date_format="yyyy-mm-dd", datetime_format="yyyy-mm-dd hh:mm") as writer:
+    with pd.ExcelWriter(path, engine="openpyxl") as writer:
         # Summary: a title, the headline numbers, then a table per assignment, team and level.
         facts = tables["facts"]
         row = _table(writer, "Summary", facts, 3, header=False,

@@ -545,21 +545,32 @@ def _subset(dash: Dashboard, learners: list[dict]) -> Dashboard:
     return replace(dash, progress=progress, rows=[r for r in dash.rows if r["learner_id"] in ids])
 
 
-def behind_pages(dash: Dashboard, behind: list[dict], per_page: int = 28):
-    """A4-landscape pages listing who is behind and on what."""
-    pages = []
-    for start in range(0, len(behind), per_page):
-        fig = _figure(11.69, 8.27)
-        renderer = _renderer(fig)
-        fig.text(0.05, 0.93, f"Behind the schedule on {fmt_day(dash.as_of)}", fontsize=16, fontweight="bold", color=INK)
-        fig.text(0.05, 0.895, "Assignments past their due date that are not started or under the pass mark.", fontsize=10, color=MUTED)
-        yy = 0.84
-        for b in behind[start : start + per_page]:
-            fig.text(0.05, yy, fit_text(b["learner"], 0.19 * 11.69 * DPI, renderer, 10, weight="bold", max_lines=1),
-                     fontsize=10, fontweight="bold", color=INK)
-            fig.text(0.25, yy, fit_text(b["team"], 0.12 * 11.69 * DPI, renderer, 10, max_lines=1), fontsize=10, color=MUTED)
-            what = "; ".join(f"{m['title']} ({missing_text(m)}, {m['days_late']} days)" for m in b["missing"])
-            fig.text(0.38, yy, fit_text(what, 0.58 * 11.69 * DPI, renderer, 9.5, max_lines=1), fontsize=9.5, color=BEHIND)
-            yy -= 0.027
-        pages.append(fig)
+def behind_pages(dash: Dashboard, behind: list[dict]):
+    """A4-landscape pages listing who is behind and on what: names and teams wrap to two lines,
+    what is overdue to four; a new page starts when the next learner would not fit."""
+    W, H = 11.69, 8.27
+    line = 10 * 1.25 / 72 / H  # one line of 10 pt text (line spacing 1.25), as a share of the page height
+    pages: list = []
+    fig = renderer = None
+    yy = 0.0
+    for i, b in enumerate(behind):
+        if fig is None:
+            fig = _figure(W, H)
+            renderer = _renderer(fig)
+            fig.text(0.05, 0.93, f"Behind the schedule on {fmt_day(dash.as_of)}", fontsize=16, fontweight="bold", color=INK)
+            fig.text(0.05, 0.895, "Assignments past their due date that are not started or under the pass mark.", fontsize=10, color=MUTED)
+            pages.append(fig)
+            yy = 0.84
+        what = "; ".join(f"{m['title']} ({missing_text(m)}, {m['days_late']} days)" for m in b["missing"])
+        cells = [
+            (0.05, fit_text(b["learner"], 0.19 * W * DPI, renderer, 10, weight="bold", max_lines=2), {"fontsize": 10, "fontweight": "bold", "color": INK}),
+            (0.25, fit_text(b["team"], 0.12 * W * DPI, renderer, 10, max_lines=2) if b["team"] else "", {"fontsize": 10, "color": MUTED}),
+            (0.38, fit_text(what, 0.58 * W * DPI, renderer, 9.5, max_lines=4), {"fontsize": 9.5, "color": BEHIND}),
+        ]
+        lines = max(len(text.splitlines()) or 1 for _, text, _ in cells)
+        if yy - line * lines < 0.04 and yy < 0.84:  # full: the rest on the next pages
+            return pages + behind_pages(dash, behind[i:])
+        for x, text, style in cells:
+            fig.text(x, yy, text, va="top", linespacing=1.25, **style)
+        yy -= line * lines + 0.008
     return pages

@@ -39,6 +39,9 @@ from genlab.course.progress.states import (
 )
 
 CHART_DPI = 192  # pictures at twice their CSS size: sharp on high-density screens
+#: A bar segment says its share only from this percentage up: at the bars' narrowest (200 CSS px)
+#: "100%" still fits. Every segment has its count on hover.
+MIN_LABELLED_SHARE = 20
 
 
 @lru_cache(maxsize=1)
@@ -98,7 +101,7 @@ def completion_bars(dash: Dashboard, key: str) -> dict:
         n = g["cells"] or 1
         segments = [
             {"css": LOOKS[s].css, "width": f"{100.0 * g[s] / n:.2f}", "title": f"{s}: {g[s]}",
-             "label": f"{100.0 * g[s] / n:.0f}%" if 100.0 * g[s] / n >= 9 and s != NOT_STARTED else ""}
+             "label": f"{100.0 * g[s] / n:.0f}%" if 100.0 * g[s] / n >= MIN_LABELLED_SHARE and s != NOT_STARTED else ""}
             for s in reversed(RESULTS) if g[s]
         ]
         label = g["label"] if key == "level" else f"{g['label']} ({g['learners']})"
