@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict, dataclass
 
-from genlab.core.hardware import Hardware, detect, recommend
+from genlab.core.hardware import Hardware, detect, library_versions, recommend
 from genlab.core.profiles import Profile, all_profiles
 
 
@@ -54,15 +54,6 @@ class DoctorReport:
         p.text(str(self))
 
 
-def _version(module: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(module)
-    except Exception:
-        return "not installed"
-
-
 def _presence(profile: Profile, ok: bool) -> str:
     if ok:
         return f"ready    {profile.name}"
@@ -82,7 +73,7 @@ def doctor() -> DoctorReport:
     return DoctorReport(
         hardware=hw,
         python=sys.version.split()[0],
-        versions={m: _version(m) for m in ("torch", "diffusers", "transformers", "gradio", "nbgrader")},
+        versions=library_versions(("torch", "diffusers", "transformers", "gradio", "nbgrader"), missing="not installed"),
         present={name: _presence(p, model_present(p)) for name, p in profiles.items()},
         recommended=rec,
         reason=why,

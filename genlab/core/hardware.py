@@ -94,13 +94,17 @@ def recommend(hw: Hardware, profiles: dict[str, Profile] | None = None, *, video
     return best.name, why
 
 
-def library_versions() -> dict[str, str]:
-    from importlib.metadata import version
+RECIPE_LIBRARIES = ("genlab", "torch", "diffusers", "transformers")  # what a recipe records
+
+
+def library_versions(names: tuple[str, ...] = RECIPE_LIBRARIES, missing: str = "unknown") -> dict[str, str]:
+    """The installed version of each distribution in `names` (importlib.metadata), `missing` when absent."""
+    from importlib.metadata import PackageNotFoundError, version
 
     out = {}
-    for m in ("genlab", "torch", "diffusers", "transformers"):
+    for name in names:
         try:
-            out[m] = version(m)
-        except Exception:
-            out[m] = "unknown"
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = missing
     return out

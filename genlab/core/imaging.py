@@ -1,6 +1,9 @@
-"""Pictures put together and named: contact sheets, labelled grids, file names from prompts.
+"""Pictures put together, compared and named: contact sheets, labelled grids, same_pixels, file
+names from prompts.
 
-One home for the picture-grid makers that lessons, the studio, the explorer and production use.
+The one home of the picture-grid makers: `contact_sheet` (plain, or with a caption under each
+picture: production's review sheet), `labelled_grid` (axis titles and values: the studio's and
+prompting's X/Y grids, the explorer's strip) and `grid_shape` (also the layout of lesson.figure).
 """
 
 from __future__ import annotations
@@ -16,19 +19,49 @@ def slug(text: str, words: int = 6) -> str:
     return "-".join(parts) or "untitled"
 
 
-def contact_sheet(images: list[Image.Image], cols: int | None = None, gap: int = 4, background="white") -> Image.Image:
-    """Pictures side by side in a grid (what designers call a contact sheet)."""
-    if not images:
+def grid_shape(n: int, cols: int | None = None, max_cols: int = 4) -> tuple[int, int]:
+    """(columns, rows) for `n` pictures: `cols` when given, else up to `max_cols` side by side."""
+    cols = max(1, cols) if cols else min(n, max_cols)
+    return cols, math.ceil(n / cols)
+
+
+def contact_sheet(
+    images: list[Image.Image | None], cols: int | None = None, gap: int = 4, background="white", *,
+    margin: int = 0, captions: list[str] | None = None, caption_height: int = 16,
+) -> Image.Image:
+    """Pictures side by side in a grid (what designers call a contact sheet).
+
+    `None` leaves its cell empty (rows of different lengths). `margin`: a border around the
+    grid. `captions`: a line of text under each picture, shortened to the picture's width.
+    """
+    if not [i for i in images if i is not None]:
         raise ValueError("No pictures to put on a contact sheet.")
-    cols = cols or min(len(images), 4)
-    rows = math.ceil(len(images) / cols)
-    w = max(i.width for i in images)
-    h = max(i.height for i in images)
-    sheet = Image.new("RGB", (cols * w + (cols - 1) * gap, rows * h + (rows - 1) * gap), background)
+    cols, rows = grid_shape(len(images), cols)
+    w = max(i.width for i in images if i is not None)
+    h = max(i.height for i in images if i is not None)
+    below = caption_height if captions is not None else 0
+    size = (cols * w + (cols - 1) * gap + 2 * margin, rows * (h + below) + (rows - 1) * gap + 2 * margin)
+    sheet = Image.new("RGB", size, background)
+    draw = ImageDraw.Draw(sheet) if captions is not None else None
     for k, img in enumerate(images):
+        if img is None:
+            continue
         r, c = divmod(k, cols)
-        sheet.paste(img.convert("RGB"), (c * (w + gap), r * (h + gap)))
+        x, y = margin + c * (w + gap), margin + r * (h + below + gap)
+        sheet.paste(img.convert("RGB"), (x, y))
+        if draw is not None:
+            text = captions[k]
+            while draw.textlength(text) > w and len(text) > 4:
+                text = text[:-2]
+            draw.text((x, y + h + 2), text, fill="black")
     return sheet
+
+
+def same_pixels(a: Image.Image, b: Image.Image) -> bool:
+    """True when two pictures are identical, pixel for pixel (compared as RGB)."""
+    import numpy as np
+
+    return a.size == b.size and np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
 
 
 def _font(size: int):
@@ -56,6 +89,8 @@ def labelled_grid(
     top = 2 * font_px + 3 * gap
     cols = max(len(r) for r in rows)
     sheet = Image.new("RGB", (left + cols * (cell_w + gap), top + len(rows) * (cell_h + gap)), "white")
+    cells = [row[c] if c < len(row) else None for row in rows for c in range(cols)]
+    sheet.paste(contact_sheet(cells, cols=cols, gap=gap), (left, top))
     draw = ImageDraw.Draw(sheet)
     ink = (30, 30, 30)
     grey = (110, 110, 110)
@@ -66,12 +101,9 @@ def labelled_grid(
     for c, label in enumerate(x_labels):
         x = left + c * (cell_w + gap) + cell_w / 2
         draw.text((x, top - gap), label, fill=ink, font=font, anchor="ms")
-    for r, row in enumerate(rows):
-        y = top + r * (cell_h + gap)
-        if y_title is not None:
-            draw.text((left - gap, y + cell_h / 2), y_labels[r], fill=ink, font=font, anchor="rm")
-        for c, img in enumerate(row):
-            sheet.paste(img.convert("RGB"), (left + c * (cell_w + gap), y))
+    if y_title is not None:
+        for r in range(len(rows)):
+            draw.text((left - gap, top + r * (cell_h + gap) + cell_h / 2), y_labels[r], fill=ink, font=font, anchor="rm")
     return sheet
 
 

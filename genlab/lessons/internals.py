@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from genlab.core.imaging import same_pixels  # noqa: F401  (internals.same_pixels: lesson 03 compares its loop with generate's)
+
 MAX_TOKENS = 77  # CLIP's text encoder reads at most 77 tokens, start and end markers included
 
 
@@ -199,12 +201,6 @@ def denoise(pipe, prompt: str, *, seed: int, steps: int = 20, guidance: float = 
         if keep:
             kept.append(latents.clone())
     return Loop(image=decode(pipe, latents), latents=kept, timesteps=[int(t) for t in scheduler.timesteps])
-
-
-def same_pixels(a: Image.Image, b: Image.Image) -> bool:
-    import numpy as np
-
-    return np.array_equal(np.asarray(a.convert("RGB")), np.asarray(b.convert("RGB")))
 
 
 def world_picture(prompt: str, seed: int = 0, size: int = 128) -> Image.Image:

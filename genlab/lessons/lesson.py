@@ -15,7 +15,6 @@ display the figure as a PNG; elsewhere (scripts, tests) `show` returns the matpl
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +24,8 @@ from PIL import Image
 
 from genlab import settings
 from genlab.core.imaging import figure_png  # lesson.figure_png: notebooks call it
+from genlab.core import imaging
+from genlab.core.imaging import grid_shape
 from genlab.core.recipe import Recipe, read_recipe
 
 OUTPUTS_ENV = "GENLAB_OUTPUTS"  # overrides where lessons save (tests point it at a temp folder)
@@ -216,8 +217,7 @@ def figure(
     elif one_prompt and settings and title != recipes[0].prompt:  # a title of your own: the shared prompt goes in the footer
         footer = " · ".join(x for x in (f'"{recipes[0].prompt}"', footer) if x)
     size = size or (3.2 if len(pics) == 1 else 2.4)
-    cols = cols or min(len(pics), 4)
-    rows = math.ceil(len(pics) / cols)
+    cols, rows = grid_shape(len(pics), cols)
     wrap_at = max(14, int(size * 11))
     wrapped = [_wrap(t, wrap_at) for t in labels]
     label_lines = max((w.count("\n") + 1 if w else 0) for w in wrapped)
@@ -366,8 +366,8 @@ def compare(a, b, labels: Sequence[str] = ("A", "B"), *, title: str | None = Non
 
 
 def same_pixels(a, b) -> bool:
-    """True when two pictures are identical, pixel for pixel."""
-    return difference(a, b).identical
+    """True when two pictures (PIL images, Generations of one picture, or PNG paths) are identical, pixel for pixel."""
+    return imaging.same_pixels(_one_picture(a), _one_picture(b))
 
 
 # ---- recipes as text -----------------------------------------------------------------------------

@@ -33,7 +33,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PIL import Image, ImageDraw
+from PIL import Image
+
+from genlab.core.imaging import contact_sheet
 
 MANIFEST_COLUMNS = ("file", "campaign", "id", "prompt", "negative_prompt", "seed", "steps", "guidance", "profile", "width", "height", "sha256")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -123,23 +125,7 @@ class Batch:
 def labelled_sheet(files: list[str | Path], cols: int = 4, label_height: int = 16) -> Image.Image:
     """A contact sheet of PNG files, each labelled with its file name underneath."""
     images = [Image.open(p).convert("RGB") for p in files]
-    if not images:
-        raise ValueError("No pictures to put on a contact sheet.")
-    w, h = max(i.width for i in images), max(i.height for i in images)
-    cols = max(1, min(cols, len(images)))
-    rows = -(-len(images) // cols)
-    gap = 6
-    sheet = Image.new("RGB", (cols * w + (cols + 1) * gap, rows * (h + label_height) + (rows + 1) * gap), "white")
-    draw = ImageDraw.Draw(sheet)
-    for k, (img, path) in enumerate(zip(images, files)):
-        r, c = divmod(k, cols)
-        x, y = gap + c * (w + gap), gap + r * (h + label_height + gap)
-        sheet.paste(img, (x, y))
-        name = Path(path).stem
-        while draw.textlength(name) > w and len(name) > 4:
-            name = name[:-2]
-        draw.text((x, y + h + 2), name, fill="black")
-    return sheet
+    return contact_sheet(images, cols=min(cols, len(images)) or 1, gap=6, margin=6, captions=[Path(p).stem for p in files], caption_height=label_height)
 
 
 def write_manifest(files: list[str | Path], path: str | Path, campaign: str = "") -> Path:
