@@ -1,5 +1,6 @@
-"""The `genlab` command. Each sub-command is a thin front end over the same library calls
-that notebooks and apps use."""
+"""The `genlab` command: one argparse tree. Each sub-command is a thin front end over the same
+library calls that notebooks and apps use; `genlab --help`, `genlab course --help`,
+`genlab course certificates --help` all come from this one parser."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import argparse
 import importlib
 import sys
 
-# Sub-commands whose front end lives next to the code it drives: "module:function(argv) -> int".
-DELEGATED = {
-    "lab": ("genlab.ui.lab:main", "start JupyterLab on the course (lessons + assignments)"),
-    "demo": ("genlab.ui.demo:main", "start a Gradio demo: studio, video, explorer, progress"),
-    "report": ("genlab.course.progress.report:main", "the managers' progress report from the gradebook"),
-    "course": ("genlab.course.cli:main", "run the graded course: release, collect, grade, feedback"),
-    "tiny": ("genlab.tiny.cli:main", "train and evaluate the shipped tiny shapes-world models"),
-    "hub": ("genlab.hub.cli:main", "the cohort's JupyterHub: setup, start, status, users sync"),
+# The branches of the command tree whose options live next to the code they drive: each module's
+# `add_arguments(parser)` fills its branch and sets `run` (its `main(argv)` runs it alone).
+BRANCHES = {
+    "lab": ("genlab.ui.lab", "start JupyterLab on the course (lessons + assignments)"),
+    "demo": ("genlab.ui.demo", "start a Gradio demo: studio, video, explorer, progress"),
+    "report": ("genlab.course.progress.report", "the managers' progress report from the gradebook"),
+    "course": ("genlab.course.cli", "run the graded course: release, collect, grade, feedback"),
+    "hub": ("genlab.hub.cli", "the cohort's JupyterHub on this machine: setup, start, status, users sync"),
+    "tiny": ("genlab.tiny.cli", "train and evaluate the shipped tiny shapes-world models"),
 }
 
 
@@ -82,19 +84,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs", help="a folder, or a .png file name")
     p.set_defaults(func=_generate)
 
-    for name, (_, help_text) in DELEGATED.items():
-        sub.add_parser(name, help=help_text, add_help=False)
+    for name, (module, help_text) in BRANCHES.items():
+        importlib.import_module(module).add_arguments(sub.add_parser(name, help=help_text))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in DELEGATED:
-        target, _ = DELEGATED[argv[0]]
-        module, func = target.split(":")
-        return int(getattr(importlib.import_module(module), func)(argv[1:]) or 0)
+    if argv[:1] == ["tiny"] and argv[1:2] == ["train"]:  # the standalone trainer parses its own words
+        from genlab.tiny import cli as tiny_cli
+
+        return tiny_cli.main(argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
+    if getattr(args, "run", None):  # a branch: its module runs it (and explains its own errors)
+        return int(args.run(args) or 0)
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

@@ -239,8 +239,12 @@ def cmd_check(args) -> int:
 
 
 # ---- parser -------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="genlab course", description="Run the graded course: release, collect, grade, feedback.")
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab course` and its commands, on the parser genlab's command tree gives it (or its own)."""
+    from genlab.course.progress import certificates
+
+    p.description = "Run the graded course: release, collect, grade, feedback."
+    p.set_defaults(run=run, course_parser=p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def course_arg(sp):
@@ -308,26 +312,28 @@ def build_parser() -> argparse.ArgumentParser:
     sp.add_argument("--cell-timeout", type=int, default=180)
     sp.set_defaults(func=cmd_check)
 
-    # certificates has its own options (genlab.course.certificates); listed here for --help
-    sub.add_parser("certificates", help="a PDF + PNG certificate for each learner who passed every required level", add_help=False)
+    certificates.add_arguments(
+        sub.add_parser("certificates", help="a PDF + PNG certificate for each learner who passed every required level")
+    )
     return p
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab course"))
+
+
 def main(argv: list[str] | None = None) -> int:
+    return run(build_parser().parse_args(sys.argv[1:] if argv is None else argv))
+
+
+def run(args: argparse.Namespace) -> int:
     import warnings
 
     # nbgrader 0.9.6 + SQLAlchemy 2 print "SAWarning: Object of type <SubmittedAssignment> not in
     # session" on every autograde: harmless, and it buries the lines trainers need to read.
     warnings.filterwarnings("ignore", message=r".*not in session, add operation along.*")
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "certificates":
-        from genlab.course.progress.certificates import main as certificates_main
-
-        return int(certificates_main(argv[1:]) or 0)
-    parser = build_parser()
-    args = parser.parse_args(argv)
     if not getattr(args, "func", None):
-        parser.print_help()
+        args.course_parser.print_help()
         return 0
     if getattr(args, "course", None) is None and hasattr(args, "course"):
         args.course = None

@@ -136,8 +136,10 @@ def start(hub: HubSettings) -> int:
 
 
 # ---- parser --------------------------------------------------------------------------------------------
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="genlab hub", description="The cohort's JupyterHub on this machine.")
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab hub` and its commands, on the parser genlab's command tree gives it (or its own)."""
+    p.description = "The cohort's JupyterHub on this machine."
+    p.set_defaults(run=run, hub_parser=p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def common(sp, tls=False):
@@ -161,12 +163,17 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab hub"))
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(build_parser().parse_args(sys.argv[1:] if argv is None else argv))
+
+
+def run(args: argparse.Namespace) -> int:
     if not args.cmd:
-        parser.print_help()
+        args.hub_parser.print_help()
         return 0
     try:
         hub = load(args.config, ssl_cert=getattr(args, "ssl_cert", None), ssl_key=getattr(args, "ssl_key", None))

@@ -229,9 +229,14 @@ def _train_evaluator(args) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genlab tiny", description="Train, measure and show genlab's tiny shapes-world models.")
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab tiny` and its commands, on the parser genlab's command tree gives it (or its own)."""
+    parser.description = "Train, measure and show genlab's tiny shapes-world models."
+    parser.set_defaults(run=run, tiny_parser=parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The trainer keeps its own parser: it also runs alone on a bare GPU machine
+    # (`python -m genlab.tiny.train`, scripts/train_tiny_gpu.sh) and records its exact arguments, so
+    # `genlab tiny train ...` hands its words to it unparsed (`train_argv`); listed here for --help.
     sub.add_parser("train", help="train the tiny image / motion models (see `genlab tiny train --help`)", add_help=False)
 
     p = sub.add_parser("evaluate", help="prompt adherence of a tiny model, read from its pictures")
@@ -275,16 +280,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab tiny"))
+
+
+def train_argv(argv: list[str]) -> list[str] | None:
+    """The trainer's own words when `argv` (after `genlab tiny`) asks for `train`, else None."""
+    return list(argv[1:]) if argv[:1] == ["train"] else None
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] == "train":
+    if train_argv(argv) is not None:
         from genlab.tiny import train
 
-        return int(train.main(argv[1:]) or 0)
-    parser = build_parser()
-    args = parser.parse_args(argv)
+        return int(train.main(train_argv(argv)) or 0)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     if not getattr(args, "func", None):
-        parser.print_help()
+        args.tiny_parser.print_help()
         return 0
     try:
         return int(args.func(args) or 0)

@@ -157,14 +157,12 @@ def launch_settings(
     return settings
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="genlab demo",
-        description="Start a Gradio demo from the apps/ folder in your browser.",
-        epilog=(
-            "Examples: genlab demo studio   |   genlab demo studio --room --password tacos2024   |   "
-            "genlab demo video --root-path /user/ana/proxy/7860 (behind JupyterHub)"
-        ),
+def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab demo`'s options, on the parser genlab's command tree gives it (or its own)."""
+    parser.description = "Start a Gradio demo from the apps/ folder in your browser."
+    parser.epilog = (
+        "Examples: genlab demo studio   |   genlab demo studio --room --password tacos2024   |   "
+        "genlab demo video --root-path /user/ana/proxy/7860 (behind JupyterHub)"
     )
     parser.add_argument("name", nargs="?", help="which demo: the name of a file in apps/ without .py")
     parser.add_argument("--port", type=int, help="port to listen on (default: the first free one from 7860)")
@@ -194,7 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--max-file-size", default=MAX_FILE_SIZE, help=f"largest upload accepted (default {MAX_FILE_SIZE})")
     parser.add_argument("--list", action="store_true", help="list the demos and stop")
+    parser.set_defaults(run=run)
     return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab demo"))
 
 
 def jupyterhub_root_path(port: int) -> str | None:
@@ -233,8 +236,10 @@ def _setup_log() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
     if args.list or not args.name:
         print(describe_available())
         if not args.list:

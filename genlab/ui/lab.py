@@ -33,12 +33,10 @@ FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
 DEFAULT_PORT = 8888
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="genlab lab",
-        description="Get the course assignments ready and start JupyterLab on the genlab folder.",
-        epilog="Anything after -- is passed to JupyterLab unchanged.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab lab`'s options, on the parser genlab's command tree gives it (or its own)."""
+    p.description = "Get the course assignments ready and start JupyterLab on the genlab folder."
+    p.epilog = "Anything after -- is passed to JupyterLab unchanged, e.g. genlab lab -- --ServerApp.base_url=/lab/"
     p.add_argument("--port", type=int, help=f"port to listen on (default: the first free one from {DEFAULT_PORT})")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on; 0.0.0.0 lets others in the room connect")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser window")
@@ -53,7 +51,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the folder JupyterLab shows (default: the genlab folder); its exercises/ is the course",
     )
     p.add_argument("--skip-course", action="store_true", help="start JupyterLab without preparing the assignments")
+    p.add_argument("jupyterlab_args", nargs="*", metavar="-- JUPYTERLAB-OPTION", help=argparse.SUPPRESS)
+    p.set_defaults(run=run)
     return p
+
+
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab lab"))
 
 
 def prepare_course(root: Path, log=print) -> bool:
@@ -111,12 +115,11 @@ def _banner(args, port: int, token: str, first: str | None, profile: str) -> str
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    passthrough: list[str] = []
-    if "--" in argv:
-        cut = argv.index("--")
-        argv, passthrough = argv[:cut], argv[cut + 1:]
-    args = build_parser().parse_args(argv)
+    return run(build_parser().parse_args(argv))
+
+
+def run(args: argparse.Namespace) -> int:
+    passthrough = list(args.jupyterlab_args)
 
     root = Path(args.root).expanduser().resolve() if args.root else settings.REPO_ROOT
     if not root.is_dir():

@@ -124,6 +124,8 @@ def test_new_settings_are_in_the_table():
 
 
 def test_genlab_cli_knows_hub():
-    from genlab.cli import DELEGATED
+    from genlab.cli import BRANCHES, build_parser
 
-    assert DELEGATED["hub"][0] == "genlab.hub.cli:main"
+    assert BRANCHES["hub"][0] == "genlab.hub.cli"
+    args = build_parser().parse_args(["hub", "users", "sync", "--config", "x.toml"])
+    assert (args.cmd, args.action, args.config) == ("users", "sync", "x.toml")

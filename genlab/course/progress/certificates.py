@@ -306,14 +306,14 @@ def _write_summary(result: CertificateResult, path: Path, programme: Programme) 
 
 
 # ------------------------------------------------------------------------------------------------
-# CLI (dispatched by `genlab course certificates`)
+# CLI: `genlab course certificates` (a branch of genlab's command tree)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="genlab course certificates",
-        description="Certificates (PDF + PNG) for every learner who passed all required levels of the programme; "
-        "says who is missing what.",
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab course certificates`' options, on the parser genlab's command tree gives it (or its own)."""
+    p.description = (
+        "Certificates (PDF + PNG) for every learner who passed all required levels of the programme; "
+        "says who is missing what."
     )
     add_source_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the certificates (default: {DEFAULT_OUT}/)")
@@ -321,11 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=sorted(TEXT), help="language of the certificates (default: the programme's, else es)")
     p.add_argument("--learner", action="append", metavar="ID", help="only this learner (repeat for more)")
     add_timezone_option(p)
+    p.set_defaults(run=run)
     return p
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab course certificates"))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return run(build_parser().parse_args(sys.argv[1:] if argv is None else argv))
+
+
+def run(args: argparse.Namespace) -> int:
     inputs = read_inputs(args, "genlab course certificates")
     if inputs is None:
         return 2

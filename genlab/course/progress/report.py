@@ -81,22 +81,28 @@ def write_report(
     }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
-        prog="genlab report",
-        description="Write the managers' dashboard (HTML, CSV, XLSX, PNG, PDF) from the nbgrader gradebook.",
-        epilog="Progress data is personal data: use --pseudonymise for anything that leaves the training team.",
-    )
+def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """`genlab report`'s options, on the parser genlab's command tree gives it (or its own)."""
+    p.description = "Write the managers' dashboard (HTML, CSV, XLSX, PNG, PDF) from the nbgrader gradebook."
+    p.epilog = "Progress data is personal data: use --pseudonymise for anything that leaves the training team."
     add_source_options(p)
     p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the progress.* files (default: {DEFAULT_OUT}/)")
     p.add_argument("--as-of", type=date_arg, help="check the schedule on this day, YYYY-MM-DD (default: today)")
     add_pseudonym_options(p)
     add_timezone_option(p)
+    p.set_defaults(run=run)
     return p
 
 
+def build_parser() -> argparse.ArgumentParser:
+    return add_arguments(argparse.ArgumentParser(prog="genlab report"))
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return run(build_parser().parse_args(sys.argv[1:] if argv is None else argv))
+
+
+def run(args: argparse.Namespace) -> int:
     inputs = read_inputs(args, "genlab report")
     if inputs is None:
         return 2
