@@ -63,6 +63,18 @@ VARIABLES: dict[str, Variable] = {
         Variable("GENLAB_PSEUDONYMISE", "", "1: the progress app shows pseudonyms instead of names", "apps/progress.py"),
         Variable("GENLAB_AS_OF", "", "the day the progress app checks the schedule on (YYYY-MM-DD; else today)",
                  "apps/progress.py"),
+        Variable("GENLAB_SERVICE_URL", "",
+                 "the shared generation service (set by the hub in learners' servers, e.g. "
+                 "http://127.0.0.1:8765/services/genlab-generate/): generate, img2img, inpaint and video use it",
+                 "core.remote, hub.service"),
+        Variable("GENLAB_SERVICE_TIMEOUT", "600", "seconds a kernel waits at most for one request to the shared service",
+                 "core.remote"),
+        Variable("GENLAB_SERVICE_IDLE", "30", "seconds of silence from the shared service after which a kernel gives up "
+                 "(the service sends a heartbeat every 2 s while a request waits)", "core.remote"),
+        Variable("GENLAB_SERVICE_RETRY", "60", "seconds a kernel waits for a restarted shared service before it says so "
+                 "(the request is sent again with the same seed)", "core.remote"),
+        Variable("GENLAB_LANGUAGE", "", "the language of messages outside a browser (es or en; else from LANG, else en)",
+                 "core.remote"),
     )
 }
 
