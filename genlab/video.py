@@ -136,6 +136,10 @@ def image_to_video_pipeline(profile: Profile):
 
 def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=None) -> tuple[list[Image.Image], Recipe]:
     """The clip's frames (ping-pong applied when asked) and its recipe."""
+    from .core import remote  # the hub's shared service (GENLAB_SERVICE_URL) holds the model, when there is one
+
+    if remote.wanted(request.profile, video=True):
+        return remote.make_frames(request, image, on_step)
     import torch
 
     from .pipelines import load_pipeline
