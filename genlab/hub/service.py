@@ -648,12 +648,15 @@ def make_app(service: GenerationService, auth):
             lang = lang_of(request)
             try:
                 who = await run_in_threadpool(auth.identify, request.headers, request.client.host if request.client else "?")
-                size = int(request.headers.get("content-length") or 0)
+                raw, size = bytearray(), 0
+                async for chunk in request.stream():  # read to the end (an early answer breaks the sender's pipe)
+                    size += len(chunk)
+                    if size <= service.s.max_body:
+                        raw += chunk
+                    elif size > 8 * service.s.max_body:
+                        break  # not a learner's picture: stop reading
                 if size > service.s.max_body:
                     raise Refused(413, "errors.service_too_big", mb=size // 2**20, limit=service.s.max_body // 2**20)
-                raw = await request.body()
-                if len(raw) > service.s.max_body:
-                    raise Refused(413, "errors.service_too_big", mb=len(raw) // 2**20, limit=service.s.max_body // 2**20)
                 try:
                     body = json.loads(raw)
                     if not isinstance(body, dict):
