@@ -66,7 +66,18 @@ VARIABLES: dict[str, Variable] = {
         Variable("GENLAB_HUB_CONFIG", "", "the cohort hub's settings file (else assets/hub/hub.toml)", "hub"),
         Variable("GENLAB_HUB", "", "1: set by the cohort hub in every learner's server (this Python runs on the hub)",
                  "hub"),
-        Variable("GENLAB_LANG", "", "the language of command-line messages, `es` or `en` (else from LANG)", "hub"),
+        Variable("GENLAB_LANG", "", "the language of messages outside a browser, `es` or `en` (else from LANG, else en)",
+                 "hub, core.remote"),
+        Variable("GENLAB_SERVICE_URL", "",
+                 "the shared generation service (set by the hub in learners' servers, e.g. "
+                 "http://127.0.0.1:8765/services/genlab-generate/): generate, img2img, inpaint and video use it",
+                 "core.remote, hub.service"),
+        Variable("GENLAB_SERVICE_TIMEOUT", "600", "seconds a kernel waits at most for one request to the shared service",
+                 "core.remote"),
+        Variable("GENLAB_SERVICE_IDLE", "30", "seconds of silence from the shared service after which a kernel gives up "
+                 "(the service sends a heartbeat every 2 s while a request waits)", "core.remote"),
+        Variable("GENLAB_SERVICE_RETRY", "60", "seconds a kernel waits for a restarted shared service before it says so "
+                 "(the request is sent again with the same seed)", "core.remote"),
     )
 }
 

@@ -148,7 +148,9 @@ def generate(
                     mask=kwargs.get("mask_image"), batch_size=n, batch_index=i)
         for i, s in enumerate(seeds)
     ]
-    made = render(key, items, device=device)
+    from genlab.core import remote  # the hub's shared service (GENLAB_SERVICE_URL) holds the model, when there is one
+
+    made = remote.render(key, items) if remote.wanted(profile, device) else render(key, items, device=device)
     return Generation(images=[img for img, _ in made], recipes=[rec for _, rec in made])
 
 

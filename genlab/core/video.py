@@ -129,6 +129,10 @@ def clip_key(request: ClipRequest, image: Image.Image | None = None) -> BatchKey
 def make_frames(request: ClipRequest, image: Image.Image | None = None, on_step=None) -> tuple[list[Image.Image], Recipe]:
     """The clip's frames (ping-pong applied when asked) and its recipe, made by the one renderer
     (genlab.core.render.render_clip), so the recipe has every field a picture's has."""
+    from genlab.core import remote  # the hub's shared service (GENLAB_SERVICE_URL) holds the model, when there is one
+
+    if remote.wanted(request.profile, video=True):
+        return remote.make_frames(request, image, on_step)
     seed = request.seed if request.seed is not None else draw_seed()
     item = PictureItem(prompt=request.prompt, negative_prompt=request.negative_prompt, seed=seed, image=image,
                        extra={"loop": "ping-pong"} if request.loop else {})
