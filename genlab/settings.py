@@ -142,3 +142,18 @@ def outputs_root() -> Path:
 def tiny_evaluator_dir() -> Path:
     """The pixel evaluator: $GENLAB_TINY_EVALUATOR, else the shipped one under the assets folder."""
     return _path_from_env("GENLAB_TINY_EVALUATOR", MODELS_DIR / "tiny-shapes-evaluator")
+
+
+# ---- what is installed ---------------------------------------------------------------------------
+def library_versions(names: tuple[str, ...], missing: str = "unknown") -> dict[str, str]:
+    """The one reader of installed versions (recipes, the doctor, training runs): the version of each
+    distribution in `names` (importlib.metadata), `missing` when absent."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for name in names:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = missing
+    return out

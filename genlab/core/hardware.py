@@ -98,13 +98,5 @@ RECIPE_LIBRARIES = ("genlab", "torch", "diffusers", "transformers")  # what a re
 
 
 def library_versions(names: tuple[str, ...] = RECIPE_LIBRARIES, missing: str = "unknown") -> dict[str, str]:
-    """The installed version of each distribution in `names` (importlib.metadata), `missing` when absent."""
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {}
-    for name in names:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = missing
-    return out
+    """The versions a recipe records (genlab.settings.library_versions has the one reader)."""
+    return settings.library_versions(names, missing)

@@ -11,8 +11,9 @@ import os
 import platform
 import sys
 
-import numpy as np
 import torch
+
+from genlab import settings
 
 
 def pick_device(name: str) -> torch.device:
@@ -80,13 +81,4 @@ def progress_bar(total: int, desc: str, initial: int = 0):
 
 def versions() -> dict:
     """The library versions a run records in its training.json."""
-    import diffusers
-    import transformers
-
-    return {
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "diffusers": diffusers.__version__,
-        "transformers": transformers.__version__,
-        "numpy": np.__version__,
-    }
+    return {"python": platform.python_version(), **settings.library_versions(("torch", "diffusers", "transformers", "numpy"))}
