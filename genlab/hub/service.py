@@ -439,6 +439,7 @@ class GenerationService:
             "loaded": sorted({f"{p}/{t}/{d}" for p, t, d in list(_cache)}),
             "pid": os.getpid(),
             "rss_mb": round(rss_bytes(os.getpid()) / 2**20, 1),
+            "gpu_mb": round(gpu_bytes() / 2**20, 1),
             "waiting": self.waiting.total(),
             "served": self.served,
             "up_s": round(time.time() - self.started, 1),
@@ -618,6 +619,15 @@ def rss_bytes(pid: int) -> int:
         import psutil
 
         return psutil.Process(pid).memory_info().rss
+    except Exception:
+        return 0
+
+
+def gpu_bytes() -> int:
+    """GPU memory torch holds in this process (reserved by its caching allocator; 0 without CUDA)."""
+    torch = sys.modules.get("torch")
+    try:
+        return int(torch.cuda.memory_reserved()) if torch is not None and torch.cuda.is_available() else 0
     except Exception:
         return 0
 
