@@ -76,7 +76,7 @@ def worker(args) -> int:
 
     load_s = 0.0
     if args.mode == "own":
-        from genlab.pipelines import load_pipeline
+        from genlab.core.pipelines import load_pipeline
 
         start = time.perf_counter()
         load_pipeline("txt2img")
@@ -302,7 +302,7 @@ def main(argv=None) -> int:
         else:
             profile_name = os.environ.setdefault("GENLAB_PROFILE", "tiny")
         sys.path.insert(0, str(REPO))
-        from genlab.profiles import get_profile
+        from genlab.core.profiles import get_profile
 
         prof = get_profile(profile_name)
         args.steps = args.steps or int(prof.defaults.get("steps", 20))
