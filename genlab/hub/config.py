@@ -240,25 +240,27 @@ def check(hub: HubSettings) -> None:
 
 # ---- the hook for JupyterHub services (the generation service plugs in here) ---------------------
 def services(hub: HubSettings) -> list[dict]:
-    """Extra JupyterHub services for the cohort: EMPTY here.
+    """The hub's own services beside the culler: the shared generation service (genlab/hub/service.py;
+    its ``[generation_service]`` table in hub.toml, ``enabled = false`` to leave it out)."""
+    from genlab.hub import service
 
-    The shared generation service (issue 13 point 2, genlab/hub/service*.py) returns its entry from
-    here, e.g. ``{"name": "genlab-generate", "command": [...], "url": "http://127.0.0.1:PORT",
-    "environment": {...}}``; with ``service_roles`` it gets the scopes it needs and every user the
-    right to call it (``access:services!service=genlab-generate``).
-    """
-    return []
+    return service.services(hub)
 
 
 def service_roles(hub: HubSettings) -> list[dict]:
-    """Roles for the services in ``services(hub)``: EMPTY here (see above)."""
-    return []
+    """Roles for the services in ``services(hub)``: what the generation service may ask the hub, and
+    every learner's right to call it."""
+    from genlab.hub import service
+
+    return service.service_roles(hub)
 
 
 def service_environment(hub: HubSettings) -> dict[str, str]:
-    """Variables every learner's server gets for the services (e.g. where the generation service
-    is): EMPTY here (see above)."""
-    return {}
+    """Variables every learner's server gets for the services (GENLAB_SERVICE_URL: where the
+    generation service is)."""
+    from genlab.hub import service
+
+    return service.service_environment(hub)
 
 
 # ---- JupyterHub configuration --------------------------------------------------------------------

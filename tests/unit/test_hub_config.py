@@ -36,15 +36,23 @@ def test_the_shipped_settings_load_and_make_a_jupyterhub_config():
     assert "ssl_cert" not in c.JupyterHub  # no HTTPS unless given
 
 
-def test_the_service_hook_is_empty_and_plugged_in(monkeypatch):
+def test_the_generation_service_is_one_of_the_hubs_services():
     hub = config.load(config.DEFAULT_CONFIG)
-    assert config.services(hub) == [] and config.service_roles(hub) == [] and config.service_environment(hub) == {}
-    monkeypatch.setattr(config, "services", lambda h: [{"name": "genlab-generate", "url": "http://127.0.0.1:9"}])
-    monkeypatch.setattr(config, "service_environment", lambda h: {"GENLAB_X": "1"})
     c = Config()
     config.apply(c, hub)
-    assert c.JupyterHub.services[-1]["name"] == "genlab-generate"
-    assert c.Spawner.environment["GENLAB_X"] == "1"
+    service = c.JupyterHub.services[-1]
+    assert service["name"] == "genlab-generate" and service["url"].startswith("http://127.0.0.1:")
+    assert "genlab.hub.service" in " ".join(service["command"])
+    assert c.Spawner.environment["GENLAB_SERVICE_URL"].endswith("/services/genlab-generate/")
+    assert any("access:services!service=genlab-generate" in r.get("scopes", []) for r in c.JupyterHub.load_roles)
+
+
+def test_the_generation_service_can_be_left_out(tmp_path):
+    settings_file = tmp_path / "hub.toml"
+    settings_file.write_text(config.DEFAULT_CONFIG.read_text(encoding="utf-8") + "\n[generation_service]\nenabled = false\n",
+                             encoding="utf-8")
+    hub = config.load(settings_file)
+    assert config.services(hub) == [] and config.service_environment(hub) == {}
 
 
 def test_bad_settings_say_which_key(tmp_path):
