@@ -43,6 +43,9 @@ c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedb
 c.Exchange.root = _folder("GENLAB_EXCHANGE", COURSE_ROOT / ".exchange")
 c.Exchange.assignment_dir = _folder("GENLAB_ASSIGNMENT_DIR", REPO_ROOT / "my-assignments")
 c.Exchange.path_includes_course = False
+# A fetched exercise comes in the learner's language (genlab lab --lang es|en, else the locale):
+# only its text changes; the code, the checks and the grades are the same in both.
+c.ExchangeFactory.fetch_assignment = "genlab.course.exchange.LocalizedFetchAssignment"
 
 # ---- running notebooks while grading -----------------------------------------------------------
 # Seconds allowed per cell. The tiny model loads in ~8 s and draws a picture in under a second on
@@ -52,13 +55,12 @@ c.Execute.timeout = 180
 c.ExecutePreprocessor.timeout = 180
 
 # ---- what learners see in place of the solutions -----------------------------------------------
+# In English here; a learner who fetches in Spanish gets them in Spanish (their translations are in
+# assets/locale/es/LC_MESSAGES/exercise-stubs.po; a test keeps the two in step).
 c.ClearSolutions.code_stub = {
     "python": (
-        "# Write your answer here, then run the cell. / Escribe tu respuesta aquí y ejecuta la celda.\n"
-        'raise NotImplementedError("Not answered yet: replace these two lines with your answer. '
-        '/ Sin respuesta todavía: cambia estas dos líneas por tu respuesta.")'
+        "# Write your answer here, then run the cell.\n"
+        'raise NotImplementedError("Not answered yet: replace these two lines with your answer.")'
     )
 }
-c.ClearSolutions.text_stub = (
-    "Write your answer here, in your own words. / Escribe aquí tu respuesta, con tus propias palabras."
-)
+c.ClearSolutions.text_stub = "Write your answer here, in your own words."

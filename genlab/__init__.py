@@ -44,6 +44,7 @@ _LAZY = {
     "get_profile": "genlab.core.profiles",
     "all_profiles": "genlab.core.profiles",
     "check": "genlab.course.grading.check",
+    "_": "genlab.core.translations",  # `from genlab import _`: a notebook's messages in the reader's language
 }
 
 # Module names from before the layers (v1). Released learner notebooks import them

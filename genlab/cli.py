@@ -17,6 +17,7 @@ BRANCHES = {
     "course": ("genlab.course.cli", "run the graded course: release, collect, grade, feedback"),
     "hub": ("genlab.hub.cli", "the cohort's JupyterHub on this machine: setup, start, status, users sync"),
     "tiny": ("genlab.tiny.cli", "train and evaluate the shipped tiny shapes-world models"),
+    "i18n": ("genlab.lessons.languages", "lessons and exercises in es-MX and English: update, check, render"),
 }
 
 

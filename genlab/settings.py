@@ -66,8 +66,10 @@ VARIABLES: dict[str, Variable] = {
         Variable("GENLAB_HUB_CONFIG", "", "the cohort hub's settings file (else assets/hub/hub.toml)", "hub"),
         Variable("GENLAB_HUB", "", "1: set by the cohort hub in every learner's server (this Python runs on the hub)",
                  "hub"),
-        Variable("GENLAB_LANG", "", "the language of messages outside a browser, `es` or `en` (else from LANG, else en)",
+        Variable("GENLAB_LANG", "", "the reader's language, `es` or `en` (else the choice saved by `genlab lab --lang`, else LC_ALL/LC_MESSAGES/LANG, else es)",
                  "hub, core.remote"),
+        Variable("GENLAB_DEFAULT_LANG", "", "the language for a reader who has not chosen one (the cohort hub sets "
+                 "its `course.language`); GENLAB_LANG and `genlab lab --lang` win over it", "core.i18n, hub"),
         Variable("GENLAB_SERVICE_URL", "",
                  "the shared generation service (set by the hub in learners' servers, e.g. "
                  "http://127.0.0.1:8765/services/genlab-generate/): generate, img2img, inpaint and video use it",

@@ -15,6 +15,7 @@ key ``studio.prompt``); values may hold ``{name}`` placeholders filled by `t()`.
 
 from __future__ import annotations
 
+import os
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -72,6 +73,56 @@ def language_of(request=None, header: str | None = None) -> str:
         if primary in LANGUAGES:
             return primary
     return LANGUAGES[0]
+
+
+def _language_code(value: str | None) -> str:
+    """'es' from 'es_MX.UTF-8', 'es-MX' or 'ES'; '' when it is none of ours."""
+    code = (value or "").strip().lower().replace("-", "_").split("_")[0].split(".")[0]
+    return code if code in LANGUAGES else ""
+
+
+def preference_file() -> Path:
+    """Where `genlab lab --lang` keeps a person's choice (~/.config/genlab/language)."""
+    base = os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config"
+    return Path(base) / "genlab" / "language"
+
+
+def current_language() -> str:
+    """The language of the person reading: es or en.
+
+    In order: GENLAB_LANG; the choice saved by `genlab lab --lang` (~/.config/genlab/language);
+    GENLAB_DEFAULT_LANG (the cohort hub sets its course's language); the POSIX locale (LC_ALL, LC_MESSAGES, LANG: es_MX.UTF-8 gives es); else Spanish, the language the
+    programme's learners read first.
+    """
+    code = _language_code(settings.get("GENLAB_LANG"))
+    if code:
+        return code
+    try:
+        code = _language_code(preference_file().read_text(encoding="utf-8"))
+    except OSError:
+        code = ""
+    if code:
+        return code
+    for name in ("GENLAB_DEFAULT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        code = _language_code(os.environ.get(name))
+        if code:
+            return code
+    return "es"
+
+
+def save_language(lang: str) -> Path:
+    """Keep `lang` as this person's language for lessons, exercises and messages."""
+    if not _language_code(lang):
+        raise ValueError(f"Unknown language {lang!r}: choose es or en. / Idioma desconocido: elige es o en.")
+    path = preference_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(_language_code(lang) + "\n", encoding="utf-8")
+    return path
+
+
+def say(key: str, **values) -> str:
+    """`t(key)` in the reader's language (`current_language()`): for messages outside a browser."""
+    return t(key, current_language(), **values)
 
 
 _extra: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}

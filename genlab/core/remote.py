@@ -35,7 +35,7 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from genlab import settings
-from genlab.core.i18n import LANGUAGES, UserError, t
+from genlab.core.i18n import UserError, current_language, t
 
 CONNECT_TIMEOUT_S = 5.0
 
@@ -69,13 +69,8 @@ def service_url() -> str:
 
 
 def language() -> str:
-    """es or en: GENLAB_LANG, else the POSIX locale (LC_ALL, LC_MESSAGES, LANG), else en."""
-    for value in (settings.get("GENLAB_LANG"), os.environ.get("LC_ALL"), os.environ.get("LC_MESSAGES"),
-                  os.environ.get("LANG")):
-        code = (value or "").strip().lower().replace("-", "_").split("_")[0].split(".")[0]
-        if code in LANGUAGES:
-            return code
-    return LANGUAGES[0]
+    """es or en: the reader's language (genlab.core.i18n.current_language)."""
+    return current_language()
 
 
 def wanted(profile=None, device: str | None = None, *, video: bool = False) -> bool:

@@ -20,7 +20,7 @@ learner's per-cell scores from the gradebook (genlab.course.nbgrader_ops.submiss
 The copy is self-contained: its own gradebook, exchange, HOME and Jupyter folders, so tests never
 touch the repo's exercises/ and run side by side.
 
-Each exercise is described once, as data: a row of tests/fixtures/exercises/exercises.toml read
+Each exercise is described once, as data: a row of tests/fixtures/exercises/<NN>/exercise.toml read
 into an ExerciseSpec (its test cells and points, the cells that must be locked, what the release
 must hide and show, its wrong answers and the test cells each must lose). ExerciseSpec has the
 checks every exercise shares; tests/integration/test_exercises.py runs them for every row:
@@ -48,7 +48,7 @@ from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 WRONG_ANSWERS_DIR = settings.REPO_ROOT / "tests" / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
-EXERCISES_TOML = WRONG_ANSWERS_DIR / "exercises.toml"  # one [[exercise]] row per ExerciseSpec
+EXERCISES_TOML = "NN/exercise.toml"  # tests/fixtures/exercises/<NN>/exercise.toml: one ExerciseSpec each
 
 
 def _tail(text: str, n: int = 6000) -> str:
@@ -259,7 +259,7 @@ class CourseCopy:
 # ---- one exercise's round-trip tests -------------------------------------------------------------
 @dataclass(frozen=True)
 class ExerciseSpec:
-    """What an exercise's nbgrader round-trip tests check: one row of exercises.toml.
+    """What an exercise's nbgrader round-trip tests check: one exercise.toml.
 
     assignment     the folder in exercises/source/, e.g. "06_video"; its number ("06") names the
                    folder of wrong answers, tests/fixtures/exercises/06/<name>.py
@@ -288,7 +288,7 @@ class ExerciseSpec:
 
     @classmethod
     def from_row(cls, row: dict) -> "ExerciseSpec":
-        """One ``[[exercise]]`` table of exercises.toml (wrong answers as ``[exercise.wrong.<learner>]``
+        """One ``[[exercise]]`` table of an exercise.toml (wrong answers as ``[exercise.wrong.<learner>]``
         with ``answers`` and ``loses``)."""
         row = dict(row)
         wrong = {learner: (dict(w["answers"]), list(w["loses"])) for learner, w in row.pop("wrong", {}).items()}
@@ -388,7 +388,10 @@ class ExerciseSpec:
         assert scores[learner].cells == self.expected_cells(lost), self.explain(course, learner)
 
 
-def load_exercises(path: str | os.PathLike = EXERCISES_TOML) -> list[ExerciseSpec]:
-    """Every ``[[exercise]]`` row of `path` (default: tests/fixtures/exercises/exercises.toml), in order."""
-    with open(path, "rb") as f:
-        return [ExerciseSpec.from_row(row) for row in tomllib.load(f)["exercise"]]
+def load_exercises(folder: str | os.PathLike = WRONG_ANSWERS_DIR) -> list[ExerciseSpec]:
+    """Every exercise's ``[[exercise]]`` row, from `folder`/<NN>/exercise.toml, in number order."""
+    specs = []
+    for path in sorted(Path(folder).glob("[0-9][0-9]/exercise.toml")):
+        with open(path, "rb") as f:
+            specs += [ExerciseSpec.from_row(row) for row in tomllib.load(f)["exercise"]]
+    return specs

@@ -63,6 +63,7 @@ class HubSettings:
     course_folder: str = "course"
     course_source: Path = settings.REPO_ROOT / "exercises"
     exchange: Path = Path("/srv/genlab-hub/exchange")
+    language: str = "es"  # lessons and exercises for a learner who has not chosen (es or en)
     # [accounts]
     home_base: Path = Path("/home")
     group: str = "genlab-learners"
@@ -162,6 +163,7 @@ _KEYS = {
     "course.folder": ("course_folder", str),
     "course.source": ("course_source", "repo-path"),
     "course.exchange": ("exchange", Path),
+    "course.language": ("language", str),
     "accounts.home_base": ("home_base", Path),
     "accounts.group": ("group", str),
     "accounts.shell": ("shell", str),
@@ -278,6 +280,8 @@ def learner_environment(hub: HubSettings) -> dict[str, str]:
         "GENLAB_EXCHANGE": str(hub.exchange),
         "GENLAB_OUTPUTS": "~/outputs",
         "GENLAB_HUB": "1",
+        # the cohort's language until a learner chooses (`genlab i18n lessons --lang en`)
+        "GENLAB_DEFAULT_LANG": hub.language,
         **service_environment(hub),
     }
 
@@ -360,6 +364,7 @@ def apply(c, hub: HubSettings) -> None:
     c.CohortSpawner.processes = hub.processes
     c.CohortSpawner.nice = hub.nice
     c.CohortSpawner.lessons_from = str(hub.app_dir / "notebooks")
+    c.CohortSpawner.language = hub.language
 
     c.JupyterHub.services = builtin_services(hub) + services(hub)
     c.JupyterHub.load_roles = builtin_roles(hub) + service_roles(hub)

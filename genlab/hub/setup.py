@@ -203,7 +203,9 @@ def configure_environment(hub: HubSettings) -> None:
         "c.CourseDirectory.max_file_size = 100000  # kB per file\n"
         "c.CourseDirectory.max_dir_size = 100000  # kB per hand-in\n"
         "# the same refusal, said in Spanish and English with what to do (genlab/hub/exchange.py)\n"
-        "c.ExchangeFactory.submit = 'genlab.hub.exchange.SizeCheckedSubmit'\n",
+        "c.ExchangeFactory.submit = 'genlab.hub.exchange.SizeCheckedSubmit'\n"
+        "# each fetched exercise in the learner's language (genlab/course/exchange.py)\n"
+        "c.ExchangeFactory.fetch_assignment = 'genlab.course.exchange.LocalizedFetchAssignment'\n",
         encoding="utf-8",
     )
     write_extension_switches(etc, enabled=False)

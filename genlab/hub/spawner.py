@@ -28,6 +28,8 @@ from pathlib import Path
 from jupyterhub.spawner import LocalProcessSpawner
 from traitlets import Float, Integer, Unicode
 
+from genlab.lessons.languages import render_lessons
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 CGROUP_NAME = "genlab-hub"
 
@@ -91,6 +93,7 @@ class CohortSpawner(LocalProcessSpawner):
     processes = Integer(512, help="RLIMIT_NPROC for the learner's processes").tag(config=True)
     nice = Integer(5, help="added to the learner's processes' niceness").tag(config=True)
     lessons_from = Unicode("", help="a folder of lesson notebooks copied to ~/lessons at first start").tag(config=True)
+    language = Unicode("es", help="the language the lessons are copied in (es or en)").tag(config=True)
 
     _cgroups: list[Path] = []
 
@@ -101,7 +104,11 @@ class CohortSpawner(LocalProcessSpawner):
         target = Path(entry.pw_dir) / "lessons"
         if target.exists():
             return  # a learner's own copy is theirs: never overwritten
-        shutil.copytree(self.lessons_from, target)
+        sources = sorted(Path(self.lessons_from).glob("[0-9][0-9]_*.ipynb"))
+        render_lessons(target, self.language, sources=sources)
+        for extra in Path(self.lessons_from).iterdir():  # the lessons' own files (README, pictures)
+            if extra.suffix != ".ipynb" and not extra.name.startswith("."):
+                (shutil.copytree if extra.is_dir() else shutil.copy2)(extra, target / extra.name)
         for dirpath, dirnames, filenames in os.walk(target):
             os.chown(dirpath, entry.pw_uid, entry.pw_gid)
             for name in filenames:

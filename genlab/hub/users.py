@@ -4,23 +4,16 @@ API for genlab's own commands, and the hub commands' messages in the trainer's l
 from __future__ import annotations
 
 import json
-import os
 import urllib.error
 import urllib.request
 
-from genlab import settings
 from genlab.core import i18n
 from genlab.hub import accounts
 from genlab.hub.config import HubSettings, read_secret
 
 
-def language() -> str:
-    chosen = settings.get("GENLAB_LANG") or os.environ.get("LC_ALL") or os.environ.get("LANG") or ""
-    return "es" if chosen.lower().startswith("es") else "en"
-
-
 def tr(key: str, **values) -> str:
-    return i18n.t(f"hub.{key}", language(), **values)
+    return i18n.say(f"hub.{key}", **values)
 
 
 def say(text: str = "") -> None:

@@ -4,7 +4,9 @@
    it in the course exchange (nbgrader release), so JupyterLab's Assignments tab lists it. Quick
    when nothing changed: only file times are compared.
 2. Makes the folder learners' fetched assignments go to (my-assignments/).
-3. Starts JupyterLab at the repository root (lessons in notebooks/, exercises in Assignments), with
+3. Puts the lessons, in the learner's language, in my-lessons/ (`--lang es|en` chooses and keeps
+   the choice; else the saved choice or the locale). Fetched exercises come in the same language.
+4. Starts JupyterLab at the repository root (lessons in my-lessons/, exercises in Assignments), with
    GENLAB_PROFILE=tiny unless set, and prints the address and what to open first.
 
     genlab lab                         this computer only, opens the browser
@@ -27,9 +29,11 @@ import time
 from pathlib import Path
 
 from genlab import settings
+from genlab.core.i18n import LANGUAGES, current_language, save_language, say
+from genlab.lessons.languages import render_lessons
 from genlab.ui.ports import NoFreePort, free_port, lan_address
 
-FIRST_NOTEBOOK = "notebooks/00_welcome.ipynb"
+FIRST_NOTEBOOK = "my-lessons/00_welcome.ipynb"
 DEFAULT_PORT = 8888
 
 
@@ -46,6 +50,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
         "turns it off, which is only allowed with --ip 127.0.0.1",
     )
     p.add_argument("--profile", help="genlab profile for the notebooks (default: $GENLAB_PROFILE, else tiny)")
+    p.add_argument("--lang", choices=LANGUAGES,
+                   help="lessons, exercises and messages in es or en; kept for next time (default: the saved "
+                   "choice, else the locale, else es)")
     p.add_argument(
         "--root",
         help="the folder JupyterLab shows (default: the genlab folder); its exercises/ is the course",
@@ -69,14 +76,11 @@ def prepare_course(root: Path, log=print) -> bool:
         done = nbgrader_ops.ensure_released(course, log=log)
         folder = nbgrader_ops.ensure_learner_folder(course)
     except (nbgrader_ops.CourseError, OSError) as err:  # e.g. a read-only course on a shared server
-        log(f"genlab lab: the Assignments tab will be empty or out of date.\n{err}")
+        log(say("lab.course_failed") + f"\n{err}")
         return False
     names = nbgrader_ops.source_assignments(course)
-    log(
-        f"Course ready: {len(names)} assignment(s) released"
-        + (f" ({', '.join(done)})" if done else " (nothing changed)")
-        + f"; fetched assignments go to {folder}."
-    )
+    changed = f" ({', '.join(done)})" if done else say("lab.nothing_changed")
+    log(say("lab.course_ready", count=len(names), changed=changed, folder=folder))
     return True
 
 
@@ -98,16 +102,16 @@ def _banner(args, port: int, token: str, first: str | None, profile: str) -> str
     lines = [
         "",
         "=" * 72,
-        "genlab lab is running. Open this address in your browser:",
+        say("lab.running"),
         f"    http://{local_host}:{port}{path}{query}",
     ]
     if args.ip in ("0.0.0.0", "::", ""):
-        lines.append(f"Others in the room: http://{lan_address()}:{port}{path}{query}")
+        lines.append(say("lab.others", url=f"http://{lan_address()}:{port}{path}{query}"))
     lines += [
-        f"Start with {first or FIRST_NOTEBOOK} (left-hand file list: notebooks/).",
-        f"Notebooks use the genlab profile: {profile} (change with --profile or GENLAB_PROFILE).",
-        "Graded exercises: menu Nbgrader → Assignment List: Fetch, work, Validate, Submit.",
-        "To stop: press Ctrl+C in this window (twice, or answer y).",
+        say("lab.start_with", first=first or FIRST_NOTEBOOK, lang=current_language()),
+        say("lab.profile", profile=profile),
+        say("lab.exercises"),
+        say("lab.stop"),
         "=" * 72,
         "",
     ]
@@ -134,11 +138,17 @@ def run(args: argparse.Namespace) -> int:
         )
         return 2
 
+    if args.lang:
+        save_language(args.lang)
+    lang = current_language()
     if not args.skip_course and (root / "exercises" / "nbgrader_config.py").is_file():
-        print("Preparing the course assignments ...", flush=True)
+        print(say("lab.preparing"), flush=True)
         prepare_course(root, log=lambda msg: print(msg, flush=True))
     elif not args.skip_course:
-        print(f"No course in {root / 'exercises'}: starting JupyterLab without assignments.", flush=True)
+        print(say("lab.no_course", folder=root / "exercises"), flush=True)
+    lessons = sorted((root / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+    if lessons:
+        render_lessons(root / "my-lessons", lang, sources=lessons)
 
     bind_host = "127.0.0.1" if args.ip in ("0.0.0.0", "::", "") else args.ip
     try:
@@ -157,6 +167,7 @@ def run(args: argparse.Namespace) -> int:
 
     env = os.environ.copy()
     env["GENLAB_PROFILE"] = args.profile or env.get("GENLAB_PROFILE") or "tiny"
+    env["GENLAB_LANG"] = lang  # kernels, checks and fetched exercises speak the same language
     from genlab.course.nbgrader_ops import tools_on_path
 
     tools_on_path(env)  # the formgrader's gradebook runs `alembic` by name

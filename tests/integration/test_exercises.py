@@ -1,6 +1,6 @@
 """Every exercise in exercises/source/ through the real nbgrader CLI, described as data.
 
-tests/fixtures/exercises/exercises.toml has one row per exercise (an ExerciseSpec of
+tests/fixtures/exercises/<NN>/exercise.toml describes each exercise (an ExerciseSpec of
 genlab.course.testing): its test cells and points, the cells a trainer grades, the cells that must
 be locked, what the learner version must hide and show, and typical wrong answers and cheats
 (tests/fixtures/exercises/<NN>/<name>.py, the source of one answer cell each) with the test cells

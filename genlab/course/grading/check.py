@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genlab import settings
+from genlab.core.i18n import current_language, t
+from genlab.core.translations import notebook_language
 
 CHECKING_ENV = "GENLAB_CHECKING"
 _SELF_CALL = re.compile(r"(genlab\.check|course\.check|check_my_work)\s*\(")
@@ -47,30 +49,36 @@ class CheckResult:
     unanswered: list[str] = field(default_factory=list)
     stopped: str = ""
     seconds: float = 0.0
+    lang: str = "en"  # the notebook's language: the messages are in it too
 
     @property
     def passed(self) -> bool:
         return not self.stopped and all(c.passed for c in self.checks)
 
     def text(self) -> str:
-        lines = [f"Checked the saved version of {Path(self.notebook).name}, run from the top in a separate Python ({self.seconds:.0f} s)."]
+        lang = self.lang
+
+        def tr(key, **values):
+            return t(f"check.{key}", lang, **values)
+
+        lines = [tr("header", notebook=Path(self.notebook).name, seconds=f"{self.seconds:.0f}")]
         if self.stopped:
-            lines.append(f"  It stopped early: {self.stopped}")
+            lines.append("  " + tr("stopped_early", why=self.stopped))
         for c in self.checks:
-            mark = "OK " if c.passed else "FIX"
-            detail = "looks right" if c.passed else (c.why or "this check did not pass")
-            lines.append(f"  [{mark}] {c.name} ({c.points:g} points): {detail}")
+            mark = tr("mark_ok") if c.passed else tr("mark_fix")
+            detail = tr("looks_right") if c.passed else (c.why or tr("did_not_pass"))
+            lines.append(f"  [{mark}] {c.name} ({tr('points', points=f'{c.points:g}')}): {detail}")
         if self.unanswered:
-            lines.append("  Not answered yet: " + ", ".join(self.unanswered))
+            lines.append("  " + tr("not_answered", tasks=", ".join(self.unanswered)))
         ok = sum(c.passed for c in self.checks)
         if not self.checks:
-            lines.append("This notebook has no automatic checks.")
+            lines.append(tr("no_checks"))
         elif self.passed:
-            lines.append(f"All {ok} checks pass. Your trainer runs a few more when grading: follow each task exactly. Then submit.")
+            lines.append(tr("all_pass", ok=ok))
         else:
-            lines.append(f"{ok} of {len(self.checks)} checks pass. Fix the ones marked FIX, save (Ctrl+S), and check again.")
-        lines.append("(Revisamos la versión guardada. OK = bien; FIX = por corregir.)")
+            lines.append(tr("some_fail", ok=ok, total=len(self.checks), fix=tr("mark_fix")))
         return "\n".join(lines)
+
 
 
 def _current_notebook() -> str | None:
@@ -100,6 +108,8 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
     t0 = time.monotonic()
     path = Path(notebook).resolve()
     nb = nbformat.read(path, as_version=4)
+    lang = notebook_language(nb, default=current_language())
+    os.environ["GENLAB_LANG"] = lang  # the checks' own messages (`_()`) in the notebook's language
     for cell in nb.cells:  # never run the check call itself again
         if cell.cell_type == "code" and _SELF_CALL.search(cell.source):
             cell.source = "# (the check cell is skipped while checking)"
@@ -108,13 +118,13 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
         nb, timeout=cell_timeout, kernel_name=kernel_name, allow_errors=True, interrupt_on_timeout=True,
         resources={"metadata": {"path": str(path.parent)}},
     )
-    result = CheckResult(notebook=str(path))
+    result = CheckResult(notebook=str(path), lang=lang)
     try:
         client.execute()
     except CellTimeoutError:
-        result.stopped = f"a cell ran longer than {cell_timeout} s. Look for a loop that never ends."
+        result.stopped = t("check.stopped_timeout", lang, seconds=cell_timeout)
     except DeadKernelError:
-        result.stopped = "Python stopped (the notebook ended it, or it ran out of memory)."
+        result.stopped = t("check.stopped_dead", lang)
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta:
@@ -127,11 +137,11 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
             ran = cell.get("execution_count") is not None
             if errors:
                 e = errors[0]
-                why = (e.get("evalue") or "").strip() or f"{e.get('ename')} (an automatic check failed)"
+                why = (e.get("evalue") or "").strip() or t("check.check_failed", lang, error=e.get("ename"))
                 if e.get("ename") == "NameError":
-                    why += " (run the answer cell above it first, or fix it)"
+                    why += " " + t("check.run_answer_first", lang)
             elif not ran:
-                why = "it did not run (the notebook stopped before it)"
+                why = t("check.did_not_run", lang)
             result.checks.append(CheckItem(meta.get("grade_id", "?"), float(meta.get("points", 0) or 0), not why, why))
     result.seconds = time.monotonic() - t0
     return result
@@ -143,9 +153,7 @@ def check(notebook: str | os.PathLike | None = None, *, timeout: int = 900, cell
         return None  # we are the notebook being checked
     notebook = notebook or _current_notebook()
     if not notebook:
-        raise FileNotFoundError(
-            "Could not tell which notebook to check. Give its path: genlab.check('01_first_images.ipynb')."
-        )
+        raise FileNotFoundError(t("check.which_notebook", current_language()))
     cmd = [sys.executable, "-m", "genlab.course.grading.check", str(notebook), "--json", "--cell-timeout", str(cell_timeout)]
     env = dict(os.environ)
     env.pop("JPY_SESSION_NAME", None)
@@ -153,12 +161,12 @@ def check(notebook: str | os.PathLike | None = None, *, timeout: int = 900, cell
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
-        print(f"The check took longer than {timeout} s and was stopped. Look for a loop that never ends.")
+        print(t("check.took_too_long", current_language(), seconds=timeout))
         return None
     try:
         data = json.loads(proc.stdout.strip().splitlines()[-1])
     except (ValueError, IndexError):
-        print("The check could not run:\n" + (proc.stderr[-2000:] or proc.stdout[-2000:]))
+        print(t("check.could_not_run", current_language()) + "\n" + (proc.stderr[-2000:] or proc.stdout[-2000:]))
         return None
     result = CheckResult(
         notebook=data["notebook"],
@@ -166,6 +174,7 @@ def check(notebook: str | os.PathLike | None = None, *, timeout: int = 900, cell
         unanswered=data["unanswered"],
         stopped=data["stopped"],
         seconds=data["seconds"],
+        lang=data.get("lang", "en"),
     )
     if not quiet:
         print(result.text())

@@ -13,8 +13,18 @@ from __future__ import annotations
 import os
 import sys
 
+from pathlib import Path
+
 from genlab.course import nbgrader_ops
 from genlab.course.preprocessors import StripHiddenTests
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def _nbgrader_templates() -> Path:
+    import nbgrader
+
+    return Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"
 
 
 def feedback(
@@ -36,6 +46,9 @@ def feedback(
     lay = nbgrader_ops.layout(course)
     cfg = nbgrader_ops.load_config(lay.root)
     cfg.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
+    # nbgrader's feedback page with its labels in the learner's language (StripHiddenTests fills them)
+    cfg.HTMLExporter.template_name = "genlab_feedback"
+    cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(_nbgrader_templates())]
     api = NbGraderAPI(config=cfg)
     autograded = lay.root / "autograded"
     who = sorted(p.name for p in autograded.iterdir() if (p / assignment).is_dir()) if autograded.is_dir() else []

@@ -35,6 +35,8 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbgrader.preprocessors import Execute
 
+from genlab.core.i18n import t
+from genlab.core.translations import notebook_language
 from genlab.course.sandbox import Sandbox, SandboxPolicy
 
 GRACE_SECONDS = 10  #: after a cell's timeout and interrupt, how long before the kernel is killed
@@ -70,7 +72,7 @@ class SandboxExecute(Execute):
         if used + size > MAX_OUTPUT_BYTES:
             if used <= MAX_OUTPUT_BYTES:
                 self._out_bytes[cell_index] = MAX_OUTPUT_BYTES + 1
-                outs.append(_stream_note("[genlab: more output than the grader keeps; the rest was dropped]"))
+                outs.append(_stream_note(t("grading.output_dropped", getattr(self, "_lang", "en"))))
             return None
         self._out_bytes[cell_index] = used + size
         return super().output(outs, msg, display_id, cell_index)
@@ -86,32 +88,36 @@ class SandboxExecute(Execute):
                 code = proc.poll()
         except Exception:
             pass
+        lang = self._lang
         if code == 128 + 24:  # SIGXCPU
-            return f"it used more than {self.policy.cpu_seconds} s of CPU time"
+            return t("grading.cpu_limit", lang, seconds=self.policy.cpu_seconds)
         if code == 128 + 9:
-            return "Python was killed (time or memory limit)"
+            return t("grading.killed", lang)
         if code is not None:
-            return f"Python stopped (exit code {code}): the notebook ended its own Python process"
-        return "Python stopped"
+            return t("grading.exit_code", lang, code=code)
+        return t("grading.python_stopped", lang)
 
     def preprocess(self, nb, resources=None, km=None):
         NotebookClient.__init__(self, nb, km)
         self.reset_execution_trackers()
         self._check_assign_resources(resources)
         self._out_bytes = {}
+        # the learner's language (the fetched notebook's metadata): the checks' `_()` messages and
+        # the grader's own notes below are written in it
+        self._lang = lang = notebook_language(nb)
         stopped: str | None = None
         stopped_at = None
         deadline = time.monotonic() + self.policy.notebook_timeout
         self.gradebook_lock.release()  # other learners may use the gradebook while this notebook runs
         try:
-            with self.setup_kernel():
+            with self.setup_kernel(env={"GENLAB_LANG": lang}):
                 info_msg = self.wait_for_reply(self.kc.kernel_info())
                 self.nb.metadata["language_info"] = info_msg["content"]["language_info"]
                 for index, cell in enumerate(self.nb.cells):
                     if cell.cell_type != "code":
                         continue
                     if stopped:
-                        cell.outputs = [stop_output(f"Not run: the notebook stopped at cell {stopped_at} ({stopped}).", "NotRun")]
+                        cell.outputs = [stop_output(t("grading.not_run", lang, cell=stopped_at, why=stopped), "NotRun")]
                         continue
                     limit = min(self.timeout + GRACE_SECONDS, deadline - time.monotonic())
                     try:
@@ -120,14 +126,14 @@ class SandboxExecute(Execute):
                         run_sync(self._run_limited)(cell, index, limit)
                     except (asyncio.TimeoutError, CellTimeoutError):
                         if deadline - time.monotonic() <= 1:
-                            stopped = f"the whole notebook ran longer than {self.policy.notebook_timeout} s"
+                            stopped = t("grading.notebook_timeout", lang, seconds=self.policy.notebook_timeout)
                         else:
-                            stopped = f"this cell ran longer than {self.timeout} s and did not stop when interrupted"
+                            stopped = t("grading.cell_timeout", lang, seconds=self.timeout)
                     except DeadKernelError:
                         stopped = self._exit_reason()
                     if stopped and stopped_at is None:
                         stopped_at = index
-                        cell.outputs.append(stop_output(f"{STOPPED_PREFIX}{stopped}."))
+                        cell.outputs.append(stop_output(t("grading.stopped_here", lang, why=stopped)))
                         try:
                             run_sync(self.km.shutdown_kernel)(now=True)
                         except Exception:

@@ -25,14 +25,20 @@ from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from genlab.core.i18n import t
+from genlab.core.translations import localize_notebook, notebook_language
+
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
-HIDDEN_NOTE = "# (More checks run here when your trainer grades. / Aquí corren más revisiones al calificar.)"
+HIDDEN_NOTE = "# (More checks run here when your trainer grades.)"  # in the learner's language in feedback
+# the labels of genlab's feedback template (genlab/course/grading/templates/genlab_feedback)
+TEMPLATE_LABELS = ("score", "test_cell", "coding_response", "written_response", "task", "comment", "late_penalty",
+                   "top", "answer", "student_task", "grade_cell", "comments")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _LINE = re.compile(r"line (\d+)")
 
 
-def split_hidden(source: str, begin: str = BEGIN, end: str = END) -> tuple[str, list[str], set[int]]:
+def split_hidden(source: str, begin: str = BEGIN, end: str = END, note: str = HIDDEN_NOTE) -> tuple[str, list[str], set[int]]:
     """(source without hidden blocks, the hidden lines, 1-based line numbers that were hidden)."""
     out, hidden, numbers = [], [], set()
     inside = False
@@ -40,7 +46,7 @@ def split_hidden(source: str, begin: str = BEGIN, end: str = END) -> tuple[str, 
         if begin in line:
             inside = True
             numbers.add(i)
-            out.append(HIDDEN_NOTE)
+            out.append(note)
             continue
         if inside:
             numbers.add(i)
@@ -87,18 +93,19 @@ class StripHiddenTests(NbGraderPreprocessor):
                 secrets += [h.strip() for h in hidden if len(h.strip()) >= 6 and not h.strip().startswith("#")]
         self._secrets = sorted(set(secrets))
         self._summary = []
+        # the learner's language (set when they fetched): nbgrader put the trainer's English text
+        # back into the locked cells, so the feedback renders them in that language again
+        self._lang = lang = notebook_language(nb)
+        resources["genlab"] = {"lang": lang, "labels": {k: t(f"feedback.{k}", lang) for k in TEMPLATE_LABELS}}
         nb, resources = super().preprocess(nb, resources)
+        nb = localize_notebook(nb, lang)
         if self._summary:
-            rows = ["| Check | Points | Result |", "| --- | --- | --- |"]
+            rows = [f"| {t('feedback.check', lang)} | {t('feedback.points', lang)} | {t('feedback.result', lang)} |",
+                    "| --- | --- | --- |"]
             for name, got, total, why in self._summary:
-                result = "passed" if why is None else f"not yet: {why}"
+                result = t("feedback.passed", lang) if why is None else t("feedback.not_yet", lang, why=why)
                 rows.append(f"| {name} | {got:g} / {total:g} | {result} |")
-            intro = (
-                "## Your results / Tus resultados\n\n"
-                "Each check below is a grey *Check* cell further down. Where a check did not pass, "
-                "the reason is under it in red. *Cada revisión es una celda gris; si no pasó, "
-                "el motivo aparece debajo en rojo.*\n\n" + "\n".join(rows)
-            )
+            intro = f"## {t('feedback.title', lang)}\n\n{t('feedback.intro', lang)}\n\n" + "\n".join(rows)
             nb.cells.insert(0, NotebookNode(cell_type="markdown", metadata={}, source=intro))
         return nb, resources
 
@@ -108,7 +115,8 @@ class StripHiddenTests(NbGraderPreprocessor):
         is_test = utils.is_grade(cell) and not utils.is_solution(cell)
         hidden_numbers: set[int] = set()
         if is_test:
-            cell.source, _, hidden_numbers = split_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter)
+            note = "# " + t("feedback.hidden_note", self._lang)
+            cell.source, _, hidden_numbers = split_hidden(cell.source, self.begin_test_delimeter, self.end_test_delimeter, note)
         why = None
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
@@ -117,8 +125,8 @@ class StripHiddenTests(NbGraderPreprocessor):
                     line = _failing_line(out.get("traceback", []))
                     message = f"{out.get('ename', 'Error')}: {out.get('evalue', '')}".rstrip(": ")
                     if line is not None and line in hidden_numbers:
-                        note = "One of the extra checks your trainer runs did not pass"
-                        message = f"{note}: {out.get('evalue')}" if out.get("evalue") else note + " (compare your answer with the task again)."
+                        note = t("feedback.extra_check_failed", self._lang)
+                        message = f"{note}: {out.get('evalue')}" if out.get("evalue") else note + " " + t("feedback.compare_again", self._lang)
                     out["traceback"] = [_scrub(message, self._secrets)]
                     why = why or _scrub(out.get("evalue") or message, self._secrets)
                 out["evalue"] = _scrub(out.get("evalue", ""), self._secrets)
@@ -126,7 +134,7 @@ class StripHiddenTests(NbGraderPreprocessor):
             elif kind == "stream":
                 out["text"] = _scrub(out.get("text", ""), self._secrets)
                 if is_test and out.get("name") == "stderr" and why is None:
-                    why = "the check wrote an error message"
+                    why = t("feedback.wrote_error", self._lang)
             elif kind in ("execute_result", "display_data"):
                 data = out.get("data", {})
                 for mime in list(data):

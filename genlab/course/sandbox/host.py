@@ -172,7 +172,7 @@ class Sandbox:
             ipc_prefix=d / "ipc",
         )
 
-    def command(self, slot: Slot) -> list[str]:
+    def command(self, slot: Slot, extra_env: dict | None = None) -> list[str]:
         """The command jupyter_client starts as "the kernel" for this slot."""
         p = self.policy
         request = {
@@ -180,7 +180,7 @@ class Sandbox:
             "slot": str(slot.dir),
             "workdir": str(slot.work),
             "connection_file": str(slot.connection_file),
-            "env": kernel_env(slot.home),
+            "env": kernel_env(slot.home, extra_env),
             "wall": p.notebook_timeout,
             "limits": {
                 "cpu_seconds": p.cpu_seconds,
@@ -253,8 +253,9 @@ def _manager_class(sandbox: Sandbox):
             self.connection_file = str(self._slot.connection_file)
             _cmd, kw = await super()._async_pre_start_kernel(**kw)
             kw["cwd"] = str(self._slot.dir)
-            kw.pop("env", None)
-            return self._sandbox.command(self._slot), kw
+            # only the language travels from the grader's request; the rest is kernel_env()'s
+            lang = (kw.pop("env", None) or {}).get("GENLAB_LANG")
+            return self._sandbox.command(self._slot, {"GENLAB_LANG": lang} if lang else None), kw
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
             try:
