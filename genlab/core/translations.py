@@ -194,7 +194,7 @@ def update_catalogue(notebook: str | Path, lang: str = "es") -> tuple[Path, int]
     if path.is_file():
         with open(path, "rb") as f:
             cat = read_po(f, locale=_babel_locale(lang), domain=domain)
-        cat.update(template, update_header_comment=False)
+        cat.update(template, update_header_comment=False, update_creation_date=False)
         cat.obsolete.clear()  # git keeps the history; obsolete entries only confuse translators
     else:
         cat = Catalog(locale=_babel_locale(lang), domain=domain, project="genlab", fuzzy=False,

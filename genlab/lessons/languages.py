@@ -67,9 +67,20 @@ def render_lessons(dest: str | Path = LEARNER_LESSONS, lang: str | None = None, 
 
 
 # ---- genlab i18n --------------------------------------------------------------------------------------
+def _chosen(names: list[str]) -> list[Path]:
+    every = translations.source_notebooks()
+    if not names:
+        return every
+    chosen = [p for p in every if p.stem in names or p.name in names or str(p) in names
+              or f"{translations.domain_for(p)}" in names]
+    if not chosen:
+        raise SystemExit(f"genlab i18n: no notebook called {', '.join(names)}.")
+    return chosen
+
+
 def _update(args) -> int:
     total = 0
-    for notebook in translations.source_notebooks():
+    for notebook in _chosen(args.notebooks):
         path, todo = translations.update_catalogue(notebook, args.lang)
         total += todo
         print(f"{path.relative_to(settings.REPO_ROOT)}: {todo} to translate" if todo else f"{path.name}: complete")
@@ -79,7 +90,7 @@ def _update(args) -> int:
 
 def _check(args) -> int:
     bad = 0
-    for notebook in translations.source_notebooks():
+    for notebook in _chosen(args.notebooks):
         todo = translations.missing(notebook, args.lang)
         if todo:
             bad += len(todo)
@@ -121,10 +132,12 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="i18n_command", metavar="ACTION", required=True)
     u = sub.add_parser("update", help="put every notebook's texts into its PO file (new empty, changed fuzzy)")
     u.add_argument("--lang", default="es", choices=[x for x in LANGUAGES if x != translations.SOURCE_LANGUAGE])
+    u.add_argument("notebooks", nargs="*", help="only these (names such as 01_first_images, or lesson-01_first_images)")
     u.set_defaults(run=_update)
     c = sub.add_parser("check", help="list the texts that are not translated yet (exit 1 if any)")
     c.add_argument("--lang", default="es", choices=[x for x in LANGUAGES if x != translations.SOURCE_LANGUAGE])
     c.add_argument("--show", type=int, default=5, help="how many texts to list per notebook")
+    c.add_argument("notebooks", nargs="*", help="only these (names such as 01_first_images)")
     c.set_defaults(run=_check)
     r = sub.add_parser("render", help="write one notebook in a language, to look at")
     r.add_argument("notebook", help="a path, or a name such as 01_first_images")
