@@ -312,15 +312,24 @@ def localize_file(path: str | Path, lang: str, *, strict: bool = False, update_c
     nb = nbformat.read(path, as_version=4)
     if notebook_language(nb, default="") == lang:
         return
-    out = localize_notebook(nb, lang, strict=strict, domain=domain_for(path))
     if update_checksums:
-        from nbgrader import utils
-
-        for cell in out.cells:
-            meta = cell.metadata.get("nbgrader")
-            if meta and "checksum" in meta:
-                meta["checksum"] = utils.compute_checksum(cell)
+        out = as_fetched(nb, lang, strict=strict, domain=domain_for(path))
+    else:
+        out = localize_notebook(nb, lang, strict=strict, domain=domain_for(path))
     nbformat.write(out, path)
+
+
+def as_fetched(nb, lang: str, *, strict: bool = False, domain: str | None = None):
+    """A released exercise as a learner who reads `lang` gets it: localized, nbgrader's checksums
+    of the locked cells following the new text (what genlab.course.exchange does on fetch)."""
+    from nbgrader import utils
+
+    out = localize_notebook(nb, lang, strict=strict, domain=domain)
+    for cell in out.cells:
+        meta = cell.metadata.get("nbgrader")
+        if meta and "checksum" in meta:
+            meta["checksum"] = utils.compute_checksum(cell)
+    return out
 
 
 def code_without_comments(source: str) -> str:

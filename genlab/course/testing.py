@@ -322,6 +322,28 @@ class ExerciseSpec:
 
         return {learner: edit(cells) for learner, (cells, _lost) in self.wrong.items()}
 
+    def spanish_submissions(self) -> dict:
+        """The same exercise as a learner who fetched it in Spanish hands it in: the solution
+        ("solution_es"), the untouched release ("untouched_es") and every gaming answer (learners
+        whose name starts with "gaming"), each rendered in es as the fetch plugin renders it."""
+        from genlab.core.translations import as_fetched
+
+        wrong = self.wrong_submissions()
+        out = {
+            "solution_es": lambda source, _release: as_fetched(source, "es"),
+            "untouched_es": lambda _source, release: as_fetched(release, "es"),
+        }
+        for learner, make in wrong.items():
+            if learner.startswith("gaming"):
+                out[f"{learner}_es"] = lambda source, release, make=make: as_fetched(make(source, release), "es")
+        return out
+
+    def pass_mark(self) -> float:
+        """This assignment's pass mark, as a fraction, from workshops/programme.toml."""
+        from genlab.course.progress.programme import load_programme
+
+        return load_programme().pass_mark_for(self.assignment) / 100  # stored in percent
+
     # ---- expectations --------------------------------------------------------------------------
     def expected_cells(self, lost=()) -> dict:
         """Per-cell scores of a submission that loses exactly the test cells in `lost`: full points

@@ -61,7 +61,8 @@ class RoundTrips:
         """learner → SubmissionScores for "solution", "untouched" and every learner in spec.wrong."""
         if spec.assignment not in self._scores:
             try:
-                self._scores[spec.assignment] = self.course(spec).round_trip(spec.assignment, spec.wrong_submissions())
+                extra = {**spec.wrong_submissions(), **spec.spanish_submissions()}
+                self._scores[spec.assignment] = self.course(spec).round_trip(spec.assignment, extra)
             except Exception as err:
                 self._scores[spec.assignment] = err
         found = self._scores[spec.assignment]
@@ -118,6 +119,29 @@ def test_untouched_release_earns_nothing(spec, round_trips):
 @EACH_WRONG
 def test_wrong_answers_lose_exactly_their_points(spec, learner, round_trips):
     spec.assert_loses_exactly(round_trips.course(spec), round_trips.scores(spec), learner)
+
+
+@pytest.mark.slow
+@EACH
+def test_in_spanish_the_solution_earns_every_point_and_the_release_nothing(spec, round_trips):
+    """One assignment, two languages: a learner who fetched it in Spanish is graded the same."""
+    scores = round_trips.scores(spec)
+    course = round_trips.course(spec)
+    assert scores["solution_es"].auto_score == scores["solution"].auto_score == sum(spec.tests.values()), spec.explain(course, "solution_es")
+    assert scores["untouched_es"].auto_score == 0, spec.explain(course, "untouched_es")
+
+
+@pytest.mark.slow
+@EACH
+def test_gaming_every_task_scores_below_the_pass_mark_in_both_languages(spec, round_trips):
+    """Each exercise has a learner who games every task (typed values, things switched off, filler):
+    with full marks for the trainer-graded cells too, the total stays below the level's pass mark."""
+    assert "gaming_all" in spec.wrong, f"tests/fixtures/exercises/{spec.number}/exercise.toml has no gaming_all learner"
+    scores = round_trips.scores(spec)
+    total = sum(spec.tests.values()) + sum(spec.manual.values())
+    for learner in ("gaming_all", "gaming_all_es"):
+        best_case = scores[learner].auto_score + sum(spec.manual.values())
+        assert best_case / total < spec.pass_mark(), (learner, best_case, total, spec.explain(round_trips.course(spec), learner))
 
 
 # ---- 00 welcome ----------------------------------------------------------------------------------

@@ -109,6 +109,7 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
     path = Path(notebook).resolve()
     nb = nbformat.read(path, as_version=4)
     lang = notebook_language(nb, default=current_language())
+    previous_lang = os.environ.get("GENLAB_LANG")
     os.environ["GENLAB_LANG"] = lang  # the checks' own messages (`_()`) in the notebook's language
     for cell in nb.cells:  # never run the check call itself again
         if cell.cell_type == "code" and _SELF_CALL.search(cell.source):
@@ -125,6 +126,11 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
         result.stopped = t("check.stopped_timeout", lang, seconds=cell_timeout)
     except DeadKernelError:
         result.stopped = t("check.stopped_dead", lang)
+    finally:
+        if previous_lang is None:
+            os.environ.pop("GENLAB_LANG", None)
+        else:
+            os.environ["GENLAB_LANG"] = previous_lang
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta:

@@ -46,8 +46,9 @@ def feedback(
     lay = nbgrader_ops.layout(course)
     cfg = nbgrader_ops.load_config(lay.root)
     cfg.GenerateFeedback.preprocessors = [GetGrades, StripHiddenTests, CSSHTMLHeaderPreprocessor]
-    # nbgrader's feedback page with its labels in the learner's language (StripHiddenTests fills them)
-    cfg.HTMLExporter.template_name = "genlab_feedback"
+    # nbgrader's feedback page with its labels in the learner's language (StripHiddenTests fills
+    # them): nbgrader's API always asks for the template "feedback"; genlab's folder of that name
+    # comes first in the search path, nbgrader's own after it
     cfg.HTMLExporter.extra_template_basedirs = [str(TEMPLATES), str(_nbgrader_templates())]
     api = NbGraderAPI(config=cfg)
     autograded = lay.root / "autograded"

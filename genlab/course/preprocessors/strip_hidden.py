@@ -31,7 +31,7 @@ from genlab.core.translations import localize_notebook, notebook_language
 BEGIN = "BEGIN HIDDEN TESTS"
 END = "END HIDDEN TESTS"
 HIDDEN_NOTE = "# (More checks run here when your trainer grades.)"  # in the learner's language in feedback
-# the labels of genlab's feedback template (genlab/course/grading/templates/genlab_feedback)
+# the labels of genlab's feedback template (genlab/course/grading/templates/feedback)
 TEMPLATE_LABELS = ("score", "test_cell", "coding_response", "written_response", "task", "comment", "late_penalty",
                    "top", "answer", "student_task", "grade_cell", "comments")
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
