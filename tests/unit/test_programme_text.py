@@ -30,12 +30,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from genlab import settings
-from genlab.core import translations
-from genlab.core.translations import english_in_notebook, localize_notebook
-
 # the helpers and paths of the programme's own test (tests/unit is on sys.path when pytest collects it)
-from test_programme import (  # noqa: E402
+from test_programme import (
     LEVELS,
     MINUTES,
     NOTEBOOKS_DIR,
@@ -50,6 +46,10 @@ from test_programme import (  # noqa: E402
     _programme_toml,
     _workshops,
 )
+
+from genlab import settings
+from genlab.core import translations
+from genlab.core.translations import english_in_notebook, localize_notebook
 
 ES_WORKSHOPS_DIR = WORKSHOPS_DIR / "es"
 REPO = settings.REPO_ROOT
@@ -113,9 +113,9 @@ _PASS_WORDS = (
     r"pass(?:ing)?[ -](?:mark|score|grade)|to pass|pass(?:es|ed)? (?:with|at)"
     r"|nota m[ií]nima|calificaci[oó]n m[ií]nima|puntaje m[ií]nimo|apr(?:ob|ueb)\w*"
 )
-PASS_MARK_BEFORE = re.compile(rf"\b(?:{_PASS_WORDS})(?::\s*)?{_GAP}(\d{{1,3}})\s*%", re.I)
-PASS_MARK_AFTER = re.compile(rf"(\d{{1,3}})\s*%[^.;:\d|%()\n]{{0,25}}?\b(?:{_PASS_WORDS})", re.I)
-PASS_MARK_COLUMN = re.compile(rf"^(?:{_PASS_WORDS})$", re.I)
+PASS_MARK_BEFORE = re.compile(rf"\b(?:{_PASS_WORDS})(?::\s*)?{_GAP}(\d{{1,3}})\s*%", re.IGNORECASE)
+PASS_MARK_AFTER = re.compile(rf"(\d{{1,3}})\s*%[^.;:\d|%()\n]{{0,25}}?\b(?:{_PASS_WORDS})", re.IGNORECASE)
+PASS_MARK_COLUMN = re.compile(rf"^(?:{_PASS_WORDS})$", re.IGNORECASE)
 
 
 def _pass_marks() -> tuple[int, dict[str, int]]:
@@ -237,7 +237,7 @@ def code_blocks(text: str) -> list[str]:
 
 
 def heading_levels(text: str) -> list[int]:
-    return [len(m.group(1)) for m in re.finditer(r"^(#{1,6})\s+\S", _without_code(text), re.M)]
+    return [len(m.group(1)) for m in re.finditer(r"^(#{1,6})\s+\S", _without_code(text), re.MULTILINE)]
 
 
 def _english_pages() -> list[Path]:
@@ -281,7 +281,7 @@ def test_structure_helpers_see_nested_fences_and_skip_code_comments():
 
 
 # ---- d. the check is genlab.check() ----------------------------------------------------------------
-VALIDATE = re.compile(r"\b(?:validate|validar|valida)\b", re.I)
+VALIDATE = re.compile(r"\b(?:validate|validar|valida)\b", re.IGNORECASE)
 
 
 def _notebook_texts() -> list[tuple[str, str]]:
