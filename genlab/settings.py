@@ -25,6 +25,8 @@ class Variable:
     used_by: str
 
 
+LANGUAGE_VARIABLE = "GENLAB_LANG"  # the reader's language, given to kernels that must answer in it
+
 VARIABLES: dict[str, Variable] = {
     v.name: v
     for v in (

@@ -103,8 +103,8 @@ def current_language() -> str:
         code = ""
     if code:
         return code
-    for name in ("GENLAB_DEFAULT_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
-        code = _language_code(os.environ.get(name))
+    for value in (settings.get("GENLAB_DEFAULT_LANG"), *(os.environ.get(n) for n in ("LC_ALL", "LC_MESSAGES", "LANG"))):
+        code = _language_code(value)
         if code:
             return code
     return "es"

@@ -191,7 +191,7 @@ def hub_service_entry(
     ]
     learner_env = {"GENLAB_SERVICE_URL": f"{url}/services/{name}/"}
     if language:
-        learner_env["GENLAB_LANG"] = language
+        learner_env["GENLAB_DEFAULT_LANG"] = language  # until the learner chooses (genlab lab --lang)
     return HubService(service=service, roles=roles, environment=learner_env, url=learner_env["GENLAB_SERVICE_URL"])
 
 

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from genlab import settings
 from genlab.core import translations
-from genlab.core.i18n import LANGUAGES, current_language, say
+from genlab.core.i18n import LANGUAGES, current_language, save_language, say
 
 LEARNER_LESSONS = settings.REPO_ROOT / "my-lessons"
 _RECORD = ".genlab-rendered.json"  # what each rendered file looked like when genlab wrote it
@@ -123,6 +123,8 @@ def _render(args) -> int:
 
 
 def _lessons(args) -> int:
+    if args.lang:  # the learner's choice, kept: fetched exercises and checks follow it too
+        save_language(args.lang)
     written = render_lessons(args.to, args.lang)
     print(say("lessons.rendered", count=len(written), folder=str(Path(args.to).resolve())))
     return 0
@@ -144,7 +146,8 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     r.add_argument("--lang", default="es", choices=LANGUAGES)
     r.add_argument("--out")
     r.set_defaults(run=_render)
-    s = sub.add_parser("lessons", help="put the lessons, in a language, into a folder (what `genlab lab` does)")
+    s = sub.add_parser("lessons", help="put the lessons, in a language, into a folder (what `genlab lab` does); "
+                       "--lang also keeps the choice for exercises and checks")
     s.add_argument("--lang", choices=LANGUAGES, default=None)
     s.add_argument("--to", default=str(LEARNER_LESSONS))
     s.set_defaults(run=_lessons)

@@ -136,7 +136,7 @@ def test_hub_service_entry_gives_service_roles_and_learner_environment():
     roles = {r["name"]: r for r in e.roles}
     assert scope in roles["server"]["scopes"] and "access:servers!server" in roles["server"]["scopes"]
     assert scope in roles["user"]["scopes"] and "self" in roles["user"]["scopes"]
-    assert e.environment == {"GENLAB_SERVICE_URL": "http://127.0.0.1:9999/services/genlab-generate/", "GENLAB_LANG": "es"}
+    assert e.environment == {"GENLAB_SERVICE_URL": "http://127.0.0.1:9999/services/genlab-generate/", "GENLAB_DEFAULT_LANG": "es"}
 
     c = Config()
     c.JupyterHub.services = [{"name": "idle-culler"}]

@@ -109,8 +109,6 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
     path = Path(notebook).resolve()
     nb = nbformat.read(path, as_version=4)
     lang = notebook_language(nb, default=current_language())
-    previous_lang = os.environ.get("GENLAB_LANG")
-    os.environ["GENLAB_LANG"] = lang  # the checks' own messages (`_()`) in the notebook's language
     for cell in nb.cells:  # never run the check call itself again
         if cell.cell_type == "code" and _SELF_CALL.search(cell.source):
             cell.source = "# (the check cell is skipped while checking)"
@@ -121,16 +119,12 @@ def run_checks(notebook: str | os.PathLike, *, cell_timeout: int = 180, kernel_n
     )
     result = CheckResult(notebook=str(path), lang=lang)
     try:
-        client.execute()
+        # the kernel answers in the notebook's language: the checks' own messages (`_()`) too
+        client.execute(env={**os.environ, settings.LANGUAGE_VARIABLE: lang})
     except CellTimeoutError:
         result.stopped = t("check.stopped_timeout", lang, seconds=cell_timeout)
     except DeadKernelError:
         result.stopped = t("check.stopped_dead", lang)
-    finally:
-        if previous_lang is None:
-            os.environ.pop("GENLAB_LANG", None)
-        else:
-            os.environ["GENLAB_LANG"] = previous_lang
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
         if cell.cell_type != "code" or not meta:
