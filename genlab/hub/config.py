@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from genlab import settings
+from genlab.core.i18n import say
 
 DEFAULT_CONFIG = settings.ASSETS_DIR / "hub" / "hub.toml"
 
@@ -191,12 +192,12 @@ def load(path: str | os.PathLike | None = None, **overrides) -> HubSettings:
     """Read the hub's TOML file; `overrides` (attribute=value) win over the file (command-line flags)."""
     p = config_path(path)
     if not p.is_file():
-        raise HubConfigError(f"No hub settings file at {p} (copy assets/hub/hub.toml and edit it).")
+        raise HubConfigError(say("hub.err_no_file", path=p))
     try:
         with open(p, "rb") as f:
             data = tomllib.load(f)
     except tomllib.TOMLDecodeError as err:
-        raise HubConfigError(f"{p} is not valid TOML: {err}") from None
+        raise HubConfigError(say("hub.err_toml", path=p, error=err)) from None
     hub = HubSettings(path=p)
     known_tables = {k.split(".")[0] for k in _KEYS}
     for table, values in data.items():
@@ -206,7 +207,7 @@ def load(path: str | os.PathLike | None = None, **overrides) -> HubSettings:
         for key, value in values.items():
             name = f"{table}.{key}"
             if name not in _KEYS:
-                raise HubConfigError(f"{p}: unknown setting '{name}'. Known: {', '.join(sorted(_KEYS))}.")
+                raise HubConfigError(say("hub.err_unknown_setting", path=p, name=name, known=", ".join(sorted(_KEYS))))
             attr, kind = _KEYS[name]
             try:
                 if kind == "repo-path":
@@ -217,7 +218,8 @@ def load(path: str | os.PathLike | None = None, **overrides) -> HubSettings:
                 else:
                     value = kind(value)
             except (TypeError, ValueError):
-                raise HubConfigError(f"{p}: '{name}' should be a {getattr(kind, '__name__', kind)}, not {value!r}.") from None
+                raise HubConfigError(say("hub.err_setting_type", path=p, name=name, kind=getattr(kind, "__name__", kind),
+                                         value=repr(value))) from None
             setattr(hub, attr, value)
     for attr, value in overrides.items():
         if value is not None:
@@ -229,15 +231,12 @@ def load(path: str | os.PathLike | None = None, **overrides) -> HubSettings:
 def check(hub: HubSettings) -> None:
     check_unix_name(hub.trainer)
     if bool(hub.ssl_cert) != bool(hub.ssl_key):
-        raise HubConfigError("HTTPS needs both ssl_cert and ssl_key (--ssl-cert and --ssl-key).")
+        raise HubConfigError(say("hub.err_https"))
     if hub.auth_kind not in ("firstuse",):
-        raise HubConfigError(
-            f"auth.kind = {hub.auth_kind!r}: genlab hub sets up 'firstuse' itself; for single sign-on "
-            "(Google, Microsoft) see docs/cohort-server.md, section OAuthenticator."
-        )
+        raise HubConfigError(say("hub.err_auth_kind", kind=repr(hub.auth_kind)))
     for name in ("port", "proxy_api_port", "hub_port"):
         if not 0 < getattr(hub, name) < 65536:
-            raise HubConfigError(f"hub.{name} must be a port number (1-65535).")
+            raise HubConfigError(say("hub.err_port", name=name))
 
 
 # ---- the hook for JupyterHub services (the generation service plugs in here) ---------------------
@@ -376,8 +375,5 @@ _UNIX_NAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
 
 def check_unix_name(name: str) -> str:
     if not _UNIX_NAME.match(name or "") or name.endswith(".") or name in (".", ".."):
-        raise HubConfigError(
-            f"'{name}' cannot be an account name on the hub: use lower-case letters, digits, '.', '_' "
-            "or '-', starting with a letter, at most 32 characters (e.g. ana.lopez)."
-        )
+        raise HubConfigError(say("hub.err_account_name", name=name))
     return name

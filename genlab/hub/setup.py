@@ -31,6 +31,7 @@ import sys
 from pathlib import Path
 
 from genlab import settings
+from genlab.core.i18n import say as tr
 from genlab.hub import accounts
 from genlab.hub.config import (
     TRAINER_LAB_PLUGINS,
@@ -114,16 +115,13 @@ def proxy(say=_say_default) -> str:
         return found
     npm = shutil.which("npm")
     if not npm:
-        raise SetupError(
-            "configurable-http-proxy is missing and so is npm: run bash tools/install-system-packages.sh "
-            "(it installs nodejs, npm and the proxy)."
-        )
-    say("  installing configurable-http-proxy with npm ...")
+        raise SetupError(tr("hub.err_no_npm"))
+    say("  " + tr("hub.step_npm"))
     subprocess.run([npm, "install", "--global", "--no-fund", "--no-audit", "configurable-http-proxy@4"], check=True,
                    capture_output=True)
     found = shutil.which("configurable-http-proxy")
     if not found:
-        raise SetupError("npm installed configurable-http-proxy but it is not on PATH: add npm's global bin folder to PATH.")
+        raise SetupError(tr("hub.err_proxy_path"))
     return found
 
 
@@ -132,7 +130,7 @@ def exchange(hub: HubSettings) -> None:
     os.chmod(hub.exchange, 0o1777)
     blocked = world_readable_chain(hub.exchange.parent)
     if blocked is not None:
-        raise SetupError(f"Learners cannot reach the exchange {hub.exchange}: {blocked} is closed to others (chmod o+x it, or move the exchange).")
+        raise SetupError(tr("hub.err_exchange_closed", exchange=hub.exchange, blocked=blocked))
 
 
 def _requirements_stamp(repo: Path) -> str:
@@ -159,10 +157,7 @@ def copy_app(hub: HubSettings, repo: Path = settings.REPO_ROOT) -> Path:
 def learner_environment(hub: HubSettings, repo: Path = settings.REPO_ROOT, say=_say_default, force: bool = False) -> Path:
     blocked = world_readable_chain(hub.python)
     if blocked is not None:
-        raise SetupError(
-            f"{hub.python} is not usable by learners: {blocked} is closed to others. Use a world-readable "
-            "Python 3.11 (Debian's /usr/bin/python3.11; not one under /root/.pyenv) in hub.toml [environment] python."
-        )
+        raise SetupError(tr("hub.err_python_closed", python=hub.python, blocked=blocked))
     hub.prefix.mkdir(parents=True, exist_ok=True)
     os.chmod(hub.prefix, 0o755)
     copy_app(hub, repo)
@@ -170,7 +165,7 @@ def learner_environment(hub: HubSettings, repo: Path = settings.REPO_ROOT, say=_
     stamp_file = env / STAMP
     stamp = _requirements_stamp(repo) + ":" + str(hub.python)
     if force or not stamp_file.is_file() or stamp_file.read_text().strip() != stamp:
-        say(f"  building the learners' Python in {env} (a few minutes the first time) ...")
+        say("  " + tr("hub.step_python_build", env=env))
         if env.exists() and force:
             shutil.rmtree(env)
         subprocess.run([str(hub.python), "-m", "venv", str(env)], check=True)
@@ -183,7 +178,7 @@ def learner_environment(hub: HubSettings, repo: Path = settings.REPO_ROOT, say=_
         done = subprocess.run(pip + ["-e", str(hub.app_dir), f"jupyterhub=={jupyterhub.__version__}"],
                               capture_output=True, text=True)
         if done.returncode != 0:
-            raise SetupError(f"Installing the learners' Python failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+            raise SetupError(tr("hub.err_install_failed") + f"\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
         stamp_file.write_text(stamp + "\n")
     configure_environment(hub)
     chmod_world_readable(hub.prefix)
@@ -247,7 +242,7 @@ def trainer(hub: HubSettings, say=_say_default) -> Path:
     os.chmod(home, 0o700)
     course = hub.course_dir
     if not (course / "nbgrader_config.py").is_file():
-        say(f"  copying the course from {hub.course_source} to {course} ...")
+        say("  " + tr("hub.step_copy_course", source=hub.course_source, course=course))
         course.mkdir(parents=True, exist_ok=True)
         shutil.copy2(hub.course_source / "nbgrader_config.py", course / "nbgrader_config.py")
         if (hub.course_source / "source").is_dir():
@@ -281,19 +276,19 @@ def trainer(hub: HubSettings, say=_say_default) -> Path:
 
 def run(hub: HubSettings, *, say=_say_default, build_environment: bool = True, force_environment: bool = False) -> dict:
     if os.geteuid() != 0:
-        raise SetupError("genlab hub setup creates Unix accounts and system folders: run it as root (sudo).")
-    say("1/6 the hub's private folder ...")
+        raise SetupError(tr("hub.err_setup_root"))
+    say(tr("hub.step_1"))
     state(hub)
-    say("2/6 the proxy (configurable-http-proxy) ...")
+    say(tr("hub.step_2"))
     chp = proxy(say)
-    say("3/6 nbgrader's shared exchange ...")
+    say(tr("hub.step_3"))
     exchange(hub)
-    say("4/6 the learners' Python ...")
+    say(tr("hub.step_4"))
     if build_environment:
         learner_environment(hub, say=say, force=force_environment)
-    say("5/6 the trainer's account and course ...")
+    say(tr("hub.step_5"))
     course = trainer(hub, say)
-    say("6/6 learners' accounts (users sync) ...")
+    say(tr("hub.step_6"))
     from genlab.hub.users import sync_users
 
     result = sync_users(hub, say=say)
