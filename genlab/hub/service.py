@@ -405,6 +405,7 @@ class GenerationService:
         self.waiting = Waiting()
         self.started = time.time()
         self.served = 0
+        self.withdrawn = 0  # requests whose kernel left (culled, stopped) before their turn: never run
 
     # -- models ----------------------------------------------------------------------------------
     def warm_up(self) -> None:
@@ -441,7 +442,9 @@ class GenerationService:
             "rss_mb": round(rss_bytes(os.getpid()) / 2**20, 1),
             "gpu_mb": round(gpu_bytes() / 2**20, 1),
             "waiting": self.waiting.total(),
+            "queued": self.pictures.waiting() + self.clips.waiting(),
             "served": self.served,
+            "withdrawn": self.withdrawn,
             "up_s": round(time.time() - self.started, 1),
         }
 
@@ -561,14 +564,23 @@ class GenerationService:
             raise ValueError(f"the {what} is {img.size[0]}x{img.size[1]}, not {width}x{height}")
         return img
 
-    def stream(self, who: str, job, batcher, answer, lang: str):
-        """Queue the job and yield its events (NDJSON lines) until its pictures are made."""
-        ahead = batcher._queue.__len__()
+    def stream(self, who: str, job, batcher, answer, lang: str, left=None):
+        """Queue the job and yield its events (NDJSON lines) until its pictures are made.
+
+        `left` (a threading.Event) is set when the asker's connection closes: a job still in line
+        is then withdrawn, so a culled learner's request never takes the GPU from the others.
+        """
+        ahead = batcher.waiting()
         batcher.enqueue(job)
         started = time.monotonic()
         yield _line({"event": "queued", "ahead": ahead})
         last, shown = time.monotonic(), -1
         while not job.done.wait(0.2):
+            if left is not None and left.is_set():
+                if batcher.withdraw(job):
+                    self.withdrawn += 1
+                    log.info("%s left before their turn: request withdrawn", who)
+                return
             now = time.monotonic()
             if job.total and job.step != shown:
                 shown = job.step
@@ -679,7 +691,19 @@ def make_app(service: GenerationService, auth):
                     raise Refused(429, "errors.too_many_waiting", n=service.s.per_person)
             except Refused as err:
                 return refused(err, lang)
-            return StreamingResponse(service.stream(who, job, batcher, answer, lang), media_type="application/x-ndjson")
+            left = threading.Event()
+            events = service.stream(who, job, batcher, answer, lang, left)
+
+            async def body():  # a closed connection (culled server, killed kernel) sets `left`
+                from starlette.concurrency import iterate_in_threadpool
+
+                try:
+                    async for line in iterate_in_threadpool(events):
+                        yield line
+                finally:
+                    left.set()
+
+            return StreamingResponse(body(), media_type="application/x-ndjson")
 
         return handler
 

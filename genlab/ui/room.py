@@ -242,6 +242,10 @@ def finish(tracker: Tracker) -> None:
 
 
 # ---- batching ------------------------------------------------------------------------------------
+class Withdrawn(Exception):
+    """A job whose asker left before a pipeline call took it (Batcher.withdraw)."""
+
+
 class Job:
     """Some pictures one person asked for; all of its items share one batch key."""
 
@@ -293,6 +297,18 @@ class Batcher:
         if job.error is not None:
             raise job.error
         return job.results
+
+    def withdraw(self, job: Job) -> bool:
+        """Take `job` out of the line if no pipeline call has taken it yet (its asker left: a culled
+        server, a closed tab). True when it was still waiting; it then ends with `Withdrawn`."""
+        with self._cv:
+            try:
+                self._queue.remove(job)
+            except ValueError:
+                return False  # already in a call (or finished): its pictures are made and dropped
+        job.error = Withdrawn("the request was withdrawn before its turn")
+        job.done.set()
+        return True
 
     def waiting(self) -> int:
         """How many jobs are in line for a pipeline call (not yet in one)."""

@@ -322,6 +322,34 @@ def test_a_kernel_killed_mid_generation_does_not_break_the_service(service, tmp_
 
 
 @pytest.mark.slow
+def test_a_culled_learners_request_still_in_line_is_withdrawn_not_run(service, tmp_path):
+    """The culler stops a learner's server while their request waits behind someone else's: the
+    request leaves the line (it never takes the model from the others) and the others go on."""
+    url, _ = service
+    before = health(url)
+    blocker = kernel(url, tmp_path / "blocker.npz", "--steps", "80", "--n", "4", "--seed", "1", token="busy-learner")
+    end = time.monotonic() + 60
+    while not (health(url)["waiting"] == 1 and health(url)["queued"] == 0) and time.monotonic() < end:
+        time.sleep(0.1)  # the blocker's pictures are being made
+    # another number of steps: another batch key, so it cannot join the blocker's call
+    victim = kernel(url, tmp_path / "victim.npz", "--steps", "30", "--n", "2", "--seed", "2", token="culled-learner")
+    end = time.monotonic() + 60
+    while health(url)["queued"] == 0 and time.monotonic() < end:
+        time.sleep(0.1)
+    assert health(url)["queued"] == 1 and blocker.poll() is None
+    victim.send_signal(signal.SIGKILL)  # the culler stops the server: the kernel goes at once
+    victim.wait(10)
+    end = time.monotonic() + 10
+    while health(url)["withdrawn"] == before["withdrawn"] and time.monotonic() < end:
+        time.sleep(0.2)
+    now = health(url)
+    assert now["withdrawn"] == before["withdrawn"] + 1 and now["queued"] == 0
+    assert blocker.poll() is None, "the withdrawal happened while the other learner's call still ran"
+    assert finish(blocker)["ok"]
+    assert health(url)["served"] == before["served"] + 4  # the blocker's pictures only, not the victim's
+
+
+@pytest.mark.slow
 def test_service_restarted_while_kernels_wait(tmp_path):
     """Decided: a kernel whose connection drops waits for the service (GENLAB_SERVICE_RETRY) and sends
     the same request again: same seed, same picture. Not back in time: a clear message."""
