@@ -204,6 +204,11 @@ def configure_environment(hub: HubSettings) -> None:
         encoding="utf-8",
     )
     write_extension_switches(etc, enabled=False)
+    # a refused hand-in answers in plain words in the Assignments panel (genlab/hub/exchange.py)
+    server_d = etc / "jupyter_server_config.d"
+    server_d.mkdir(parents=True, exist_ok=True)
+    (server_d / "genlab-hub-exchange.json").write_text(json.dumps(
+        {"ServerApp": {"jpserver_extensions": {"genlab.hub.exchange": True}}}, indent=2) + "\n")
     # JupyterLab's "get notified about official Jupyter news?" pop-up: not for a workshop room
     page_config = etc / "labconfig" / "page_config.json"
     data = json.loads(page_config.read_text())

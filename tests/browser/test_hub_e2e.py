@@ -330,8 +330,11 @@ def test_a_500_mb_hand_in_is_refused_and_nothing_changes(cohort):
     panel.get_by_role("button", name="Submit", exact=True).click()
     dialog = page.locator(".jp-Dialog")
     expect(dialog).to_be_visible(timeout=60_000)
-    expect(dialog).to_contain_text("No se entregó")
-    expect(dialog).to_contain_text("at most 100 MB")
+    expect(dialog).to_contain_text("No se entregó")  # the cohort's language (hub.toml: es)
+    expect(dialog).to_contain_text("como máximo 100 MB")
+    text = dialog.inner_text()
+    assert "Traceback" not in text and "File \"" not in text, text  # the refusal alone, not nbgrader's traceback
+    assert max(len(line) for line in text.splitlines()) <= 80, text  # short lines: nothing cut at the edge
     shot(cohort, page, "07-learner-500mb-refused")
     dialog.get_by_role("button").last.click()
     assert inbound(cohort, BETO) == before, "a refused hand-in must leave nothing in the exchange"

@@ -137,3 +137,30 @@ def test_genlab_cli_knows_hub():
     assert BRANCHES["hub"][0] == "genlab.hub.cli"
     args = build_parser().parse_args(["hub", "users", "sync", "--config", "x.toml"])
     assert (args.cmd, args.action, args.config) == ("users", "sync", "x.toml")
+
+
+def test_a_refused_hand_in_answers_with_the_refusal_alone_in_short_lines():
+    """nbgrader's Assignments panel shows the server's `value` in a narrow dialog: genlab's server
+    extension (genlab.hub.exchange) puts the learner's message there instead of the traceback."""
+    from genlab.core import i18n
+    from genlab.hub import exchange
+
+    message = i18n.t("hub.hand_in_too_big", "es", size=524, limit=100)
+    traceback_text = (
+        "Traceback (most recent call last):\n"
+        '  File "/opt/genlab-hub/env/lib/python3.11/site-packages/nbgrader/server_extensions/assignment_list/handlers.py", '
+        "line 269, in submit_assignment\n    submit.start()\n"
+        f"genlab.hub.exchange.HandInTooBig: {message}\n"
+    )
+    plain = exchange.plain_refusal(traceback_text)
+    assert plain.replace("\n", " ") == message
+    assert max(len(line) for line in plain.splitlines()) <= exchange.DIALOG_COLUMNS
+    assert exchange.plain_refusal("Traceback ...\nOSError: disk full\n") is None  # other failures: nbgrader's answer
+
+    class Manager:
+        def submit_assignment(self, course_id, assignment_id):
+            return {"success": False, "value": traceback_text}
+
+    manager = Manager()
+    exchange._plain_submit(manager)
+    assert manager.submit_assignment("genlab", "00_welcome") == {"success": False, "value": plain}
