@@ -243,7 +243,7 @@ def make_recipe(pipe, prof, scheduler, key: BatchKey, item: PictureItem) -> Reci
         model_source=source.describe(),
         model_revision=None if source.path else source.revision,
         task=key.task,
-        strength=key.strength if key.task not in ("txt2img", "video") else None,
+        strength=key.strength if _uses_strength(key, prof) else None,  # only what the pipeline was given
         frames=key.frames if key.task in CLIP_TASKS else None,
         fps=key.fps if key.task in CLIP_TASKS else None,
         batch_size=item.batch_size,

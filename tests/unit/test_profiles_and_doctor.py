@@ -48,14 +48,15 @@ def cuda(gb):
 @pytest.mark.parametrize(
     "hw, image, video",
     [
-        (cuda(6), "sd-turbo", "tiny-video"),
+        (cuda(4), "sd-turbo", "tiny-video"),
+        (cuda(6), "sd15", "tiny-video"),
         (cuda(12), "sd15", "animatediff"),
         (cuda(24), "sdxl", "ltx-video"),
         (cuda(80), "sdxl", "ltx-video"),
         (Hardware(device="mps", gpu_name="Apple M2", vram_gb=9.6, ram_gb=16), "sd-turbo", "tiny-video"),
         (Hardware(device="cpu", ram_gb=8, cpu_count=2), "tiny", "tiny-video"),
     ],
-    ids=["cuda-6GB", "cuda-12GB", "cuda-24GB", "cuda-80GB", "mps", "cpu"],
+    ids=["cuda-4GB", "cuda-6GB", "cuda-12GB", "cuda-24GB", "cuda-80GB", "mps", "cpu"],
 )
 def test_recommendation(hw, image, video):
     name, why = recommend(hw)
