@@ -4,8 +4,9 @@ and what JPEG does to it, and licences read from assets/models.toml (never typed
 
 from __future__ import annotations
 
-import io
 import json
+
+import numpy as np
 
 import pytest
 from PIL import Image
@@ -31,7 +32,7 @@ def test_the_world_defaults_the_lesson_quotes_are_the_worlds():
     text = _cells(LESSON)["c12"]
     for attribute, value in (("size", "large"), ("position", "centre"), ("style", "flat")):
         share = world.DEFAULTS[attribute][value]
-        assert f"**{value if value != 'centre' else 'centre'}** ({share:.0%})" in text.replace("in the **centre**", "**centre**")
+        assert f"**{value}** ({share:.0%})" in text
     assert len(world.COLOURS) == 8 and "each 1 in 8" in text
     for attribute in ("size", "position", "style"):
         assert responsible.world_distribution(attribute) == dict(world.DEFAULTS[attribute])
@@ -42,9 +43,9 @@ def test_the_teaching_watermark_changes_blue_by_the_strength_the_lesson_states(t
     assert responsible.THRESHOLD == 6 and "threshold (6)" in _cells(LESSON)["c23"]
     picture = world.render(responsible.world_scenes("a large red heart on a white background", 1, seed=3)[0])
     marked = responsible.embed_watermark(picture, "agency-2027")
-    before = Image.Image.getchannel(picture.convert("RGB"), "B")
-    diff = [abs(a - b) for a, b in zip(before.getdata(), marked.getchannel("B").getdata())]
-    assert max(diff) == responsible.STRENGTH
+    before = np.asarray(picture.convert("RGB"), dtype=int)
+    after = np.asarray(marked, dtype=int)
+    assert np.abs(after[..., 2] - before[..., 2]).max() == responsible.STRENGTH
     assert picture.convert("RGB").getchannel("R").tobytes() == marked.getchannel("R").tobytes()
     assert picture.convert("RGB").getchannel("G").tobytes() == marked.getchannel("G").tobytes()
 
