@@ -210,3 +210,44 @@ def test_english_stays_english():
     assert lesson.describe(recipe()).splitlines()[1] == "Negative prompt  (none)"
     assert lesson.Comparison(1024, 0, 0).headline == "Identical: every pixel matches"
     assert all(name in all_profiles() for name in ("tiny", "sd15"))
+
+
+# ---- genlab course (the trainer's terminal) ---------------------------------------------------------
+def _status(monkeypatch, capsys) -> str:
+    import genlab.course.learners
+    import genlab.course.sandbox
+    from genlab.course import cli, nbgrader_ops
+
+    def assignment(name, **changes):
+        return {"assignment": name, "released": True, "handed_in": [], "collected": [], "autograded": [],
+                "to_autograde": [], "feedback": [], **changes}
+
+    status = {"course": "/srv/curso", "course_id": "genlab", "exchange": "/srv/exchange", "learners": ["ana", "beto"],
+              "assignments": [assignment("01_first_images", released=False),
+                              assignment("02_prompt_craft", handed_in=["ana"]),
+                              assignment("03_under_the_hood", handed_in=["ana"], collected=["ana"], to_autograde=["ana"]),
+                              assignment("04_editing", handed_in=["ana"], collected=["ana"], autograded=["ana"]),
+                              assignment("05_brand_lora", handed_in=["ana"], collected=["ana"], autograded=["ana"], feedback=["ana"]),
+                              assignment("06_video")]}
+    monkeypatch.setattr(nbgrader_ops, "course_status", lambda course: status)
+    monkeypatch.setattr(genlab.course.learners, "read_roster", lambda course: {"ana": {"id": "ana", "team": "azul"}})
+    monkeypatch.setattr(genlab.course.sandbox, "best_mode", lambda: "bwrap")
+    assert cli.cmd_status(type("Args", (), {"course": None})()) == 0
+    return capsys.readouterr().out
+
+
+def test_course_status_in_spanish(es, monkeypatch, capsys):
+    out = _status(monkeypatch, capsys)
+    spanish(out, "/srv/curso", "azul", "01_first_images", "genlab course release 01_first_images",
+            "genlab course collect 02_prompt_craft", "genlab course autograde 03_under_the_hood",
+            "genlab course feedback 04_editing")
+    assert "Lo que sigue para 01_first_images" in out and "ejercicio" in out.splitlines()[4]
+
+
+def test_course_status_in_english(monkeypatch, capsys):
+    out = _status(monkeypatch, capsys)
+    lines = out.splitlines()
+    assert lines[4] == "assignment             released  handed in  collected  graded  to grade  feedback"
+    assert lines[5] == "01_first_images              no          0          0       0         0         0"
+    assert "Next for 01_first_images: genlab course release 01_first_images" in out
+    assert "05_brand_lora: graded and fed back." in out
