@@ -6,7 +6,10 @@ import sys
 from dataclasses import asdict, dataclass
 
 from genlab.core.hardware import Hardware, detect, library_versions, recommend
+from genlab.core.i18n import say
 from genlab.core.profiles import Profile, all_profiles
+
+NOT_INSTALLED = "not installed"  # the value `versions` holds for a missing library (shown in the reader's language)
 
 
 @dataclass
@@ -26,27 +29,25 @@ class DoctorReport:
 
     def __str__(self) -> str:
         hw = self.hardware
-        gpu = {
-            "cuda": f"NVIDIA GPU: {hw.gpu_name}, {hw.vram_gb:g} GB of video memory",
-            "mps": f"{hw.gpu_name} (Metal / MPS), about {hw.vram_gb:g} GB usable",
-            "cpu": "No GPU: running on the CPU",
-        }[hw.device]
+        gpu = say(f"doctor.gpu_{hw.device}", gpu=hw.gpu_name, gb=f"{hw.vram_gb:g}")
+        versions = ", ".join(f"{k} {say('doctor.not_installed') if v == NOT_INSTALLED else v}" for k, v in self.versions.items())
+        width = max(12, *(len(say(f"doctor.{k}")) + 2 for k in ("device", "memory", "disk", "software")))
         lines = [
             "genlab doctor",
-            f"  Device      {gpu}",
-            f"  Memory      {hw.ram_gb:g} GB RAM, {hw.cpu_count} CPU cores",
-            f"  Disk        {hw.free_disk_gb:g} GB free",
-            f"  Software    Python {self.python}, " + ", ".join(f"{k} {v}" for k, v in self.versions.items()),
-            "  Models",
+            f"  {say('doctor.device'):<{width}}{gpu}",
+            f"  {say('doctor.memory'):<{width}}" + say("doctor.memory_value", ram=f"{hw.ram_gb:g}", cores=hw.cpu_count),
+            f"  {say('doctor.disk'):<{width}}" + say("doctor.disk_value", gb=f"{hw.free_disk_gb:g}"),
+            f"  {say('doctor.software'):<{width}}Python {self.python}, {versions}",
+            f"  {say('doctor.models')}",
         ]
         for name, status in self.present.items():
             lines.append(f"    {status}")
         lines += [
-            f"  Recommended for pictures: {self.recommended}",
-            f"    {self.reason}",
-            f"  Recommended for video:    {self.recommended_video}",
-            f"    {self.reason_video}",
-            f"  Use it: GENLAB_PROFILE={self.recommended} (or profile='{self.recommended}' in a notebook).",
+            "  " + say("doctor.recommended_pictures", profile=self.recommended),
+            f"    {reason_text(hw, self.recommended, video=False)}",
+            "  " + say("doctor.recommended_video", profile=self.recommended_video),
+            f"    {reason_text(hw, self.recommended_video, video=True)}",
+            "  " + say("doctor.use_it", profile=self.recommended),
         ]
         return "\n".join(lines)
 
@@ -54,12 +55,31 @@ class DoctorReport:
         p.text(str(self))
 
 
+def reason_text(hw: Hardware, name: str, *, video: bool = False, profiles: dict[str, Profile] | None = None) -> str:
+    """Why `name` is recommended on this machine, in the reader's language.
+
+    The same reasoning as `genlab.core.hardware.recommend` (whose English it repeats word for
+    word; a test compares them), told with the catalogue's texts (doctor.reason_*).
+    """
+    profiles = profiles if profiles is not None else all_profiles()
+    if hw.device == "cpu":
+        return say("doctor.reason_cpu")
+    best = profiles[name]
+    where = say("doctor.where_cuda", gpu=hw.gpu_name, gb=f"{hw.vram_gb:g}") if hw.device == "cuda" else hw.gpu_name
+    why = say("doctor.reason_gpu", where=where, profile=best.name, gb=f"{best.min_vram_gb:g}")
+    better = [p for p in profiles.values() if p.is_video == video and p.rank > best.rank and hw.device in p.devices]
+    if better:
+        nxt = min(better, key=lambda p: p.min_vram_gb)
+        why += " " + say("doctor.reason_next", profile=nxt.name, gb=f"{nxt.min_vram_gb:g}")
+    return why
+
+
 def _presence(profile: Profile, ok: bool) -> str:
     if ok:
-        return f"ready    {profile.name}"
+        return say("doctor.ready", profile=profile.name)
     if profile.shipped:
-        return f"missing  {profile.name}   (ships with genlab: `git checkout -- assets/models` or `genlab tiny train`)"
-    return f"missing  {profile.name}   (about {profile.download_gb:g} GB: `genlab fetch {profile.name}`)"
+        return say("doctor.missing_shipped", profile=profile.name)
+    return say("doctor.missing_download", profile=profile.name, gb=f"{profile.download_gb:g}")
 
 
 def doctor() -> DoctorReport:
@@ -73,7 +93,7 @@ def doctor() -> DoctorReport:
     return DoctorReport(
         hardware=hw,
         python=sys.version.split()[0],
-        versions=library_versions(("torch", "diffusers", "transformers", "gradio", "nbgrader"), missing="not installed"),
+        versions=library_versions(("torch", "diffusers", "transformers", "gradio", "nbgrader"), missing=NOT_INSTALLED),
         present={name: _presence(p, model_present(p)) for name, p in profiles.items()},
         recommended=rec,
         reason=why,

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from genlab.core.i18n import say
 from genlab.core.imaging import contact_sheet, slug
 from genlab.core.profiles import Profile, get_profile
 from genlab.core.recipe import Recipe, read_recipe, save_png
@@ -71,9 +72,9 @@ class Generation:
 
 def _check(name: str, value, lo, hi, kind=int):
     if not isinstance(value, (int, float)) or isinstance(value, bool) or (kind is int and not float(value).is_integer()):
-        raise TypeError(f"{name} must be a {'whole number' if kind is int else 'number'}, got {value!r}.")
+        raise TypeError(say("generation.whole_number" if kind is int else "generation.number", name=name, value=repr(value)))
     if not lo <= value <= hi:
-        raise ValueError(f"{name} must be between {lo} and {hi}, got {value}.")
+        raise ValueError(say("generation.between", name=name, lo=lo, hi=hi, value=value))
     return kind(value)
 
 
@@ -81,7 +82,7 @@ def _prepare_image(img, width: int, height: int, what: str) -> Image.Image:
     if isinstance(img, (str, Path)):
         img = Image.open(img)
     if not isinstance(img, Image.Image):
-        raise TypeError(f"{what} must be a PIL image or a path to an image file, got {type(img).__name__}.")
+        raise TypeError(say("generation.not_a_picture", what=what, kind=type(img).__name__))
     mode = "L" if what == "mask_image" else "RGB"
     img = img.convert(mode)
     return img if img.size == (width, height) else img.resize((width, height), Image.LANCZOS)
@@ -112,9 +113,9 @@ def generate(
     a batch uses seed + i, so every picture can be made again from its recipe.
     """
     if not isinstance(prompt, str):
-        raise TypeError(f"The prompt must be text, got {type(prompt).__name__}.")
+        raise TypeError(say("generation.prompt_not_text", kind=type(prompt).__name__))
     if negative_prompt is not None and not isinstance(negative_prompt, str):
-        raise TypeError("negative_prompt must be text or None.")
+        raise TypeError(say("generation.negative_not_text"))
     prof = profile if isinstance(profile, Profile) else get_profile(profile)
     d = prof.defaults
     steps = _check("steps", d.get("steps", 20) if steps is None else steps, 1, 200)
@@ -127,18 +128,18 @@ def generate(
 
     task = "inpaint" if mask_image is not None else "img2img" if image is not None else "txt2img"
     if mask_image is not None and image is None:
-        raise ValueError("Inpainting needs both `image` (the picture) and `mask_image` (white = repaint).")
+        raise ValueError(say("generation.inpaint_needs_image"))
     kwargs = {}
     if task != "txt2img":
         strength = _check("strength", 0.75 if strength is None else strength, 0.0, 1.0, float)
         if strength == 0:
-            raise ValueError("strength 0 would change nothing; use a value above 0 (0.3 keeps most of the picture).")
+            raise ValueError(say("generation.strength_zero"))
         kwargs["image"] = _prepare_image(image, width, height, "image")
         kwargs["strength"] = strength
         if task == "inpaint":
             kwargs["mask_image"] = _prepare_image(mask_image, width, height, "mask_image")
     elif strength is not None:
-        raise ValueError("strength only applies when you give an `image` to change (image to image).")
+        raise ValueError(say("generation.strength_without_image"))
 
     key = BatchKey(profile=prof, task=task, steps=steps, guidance=guidance, width=width, height=height,
                    sampler=sampler, strength=kwargs.get("strength"))
@@ -161,12 +162,9 @@ def regenerate(source: Recipe | str | Path | Image.Image, *, device: str | None 
     """
     recipe = source if isinstance(source, Recipe) else read_recipe(source)
     if recipe.task != "txt2img":
-        raise ValueError(
-            f"This recipe is a {recipe.task} edit; it needs the original picture too. "
-            "Call generate(..., image=original) with the recipe's settings."
-        )
+        raise ValueError(say("generation.edit_recipe", task=recipe.task))
     if not recipe.profile:
-        raise ValueError("The recipe names no genlab profile (it was made by another tool); pass its settings to generate().")
+        raise ValueError(say("generation.no_profile"))
     first_seed = (recipe.seed - recipe.batch_index) % (MAX_SEED + 1)
     out = generate(
         recipe.prompt,

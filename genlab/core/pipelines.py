@@ -12,6 +12,7 @@ import os
 import threading
 from pathlib import Path
 
+from genlab.core.i18n import say
 from genlab.core.profiles import ModelSource, Profile, ProfileError, all_profiles, get_profile
 from genlab.core.samplers import model_scheduler
 
@@ -70,21 +71,12 @@ def model_present(profile: Profile) -> bool:
 
 
 def missing_model_message(profile: Profile, source: ModelSource) -> str:
+    """What a learner reads when a profile's model is not on this machine: how to get it (in their language)."""
     if source.path is not None:
-        return (
-            f"Profile '{profile.name}' expects its model in {source.path}, but that folder has no "
-            f"model in it. It ships with genlab: restore it with `git checkout -- {source.path}` "
-            f"(or rebuild it with `genlab tiny train`)."
-        )
-    offline = " (HF_HUB_OFFLINE=1 is set here, so run it where the internet is reachable)" if _offline() else ""
-    return (
-        f"Profile '{profile.name}' needs the model {source.repo} (revision {source.revision}, about "
-        f"{profile.download_gb:g} GB), which is not on this machine yet. Download it once with:\n\n"
-        f"    genlab fetch {profile.name}\n\n"
-        f"on a machine with internet{offline}; it is kept in the Hugging Face cache "
-        f"({_hf_cache_dir()}), which you can copy to an offline machine. Licence: {profile.licence}.\n"
-        f"Or keep working on the shipped model: GENLAB_PROFILE=tiny."
-    )
+        return say("pipelines.shipped_missing", profile=profile.name, path=source.path)
+    offline = say("pipelines.offline_note") if _offline() else ""
+    return say("pipelines.model_missing", profile=profile.name, repo=source.repo, revision=source.revision,
+               gb=f"{profile.download_gb:g}", offline=offline, cache=_hf_cache_dir(), licence=profile.licence)
 
 
 def _offline() -> bool:
@@ -186,15 +178,13 @@ def load_pipeline(task: str = "txt2img", profile: str | Profile | None = None, *
     from genlab.core.hardware import best_device
 
     if task not in IMAGE_TASKS + VIDEO_TASKS:
-        raise ValueError(f"Unknown task '{task}'. Use one of {IMAGE_TASKS + VIDEO_TASKS}.")
+        raise ValueError(say("pipelines.unknown_task", task=task, tasks=", ".join(IMAGE_TASKS + VIDEO_TASKS)))
     if not isinstance(profile, Profile):
         profile = get_profile(profile, video=task in VIDEO_TASKS)
     if task not in profile.tasks:
         able = [name for name, p in all_profiles().items() if task in p.tasks]
-        raise ProfileError(
-            f"Profile '{profile.name}' cannot do {task} (it does {', '.join(profile.tasks)}). "
-            f"Profiles that can: {', '.join(able)}."
-        )
+        raise ProfileError(say("pipelines.task_unsupported", profile=profile.name, task=task,
+                               tasks=", ".join(profile.tasks), able=", ".join(able)))
     for source in _sources(profile):  # fail fast, before any heavy import, when a model is missing
         resolve(profile, source)
     device = device or best_device()
@@ -233,7 +223,7 @@ def _build(task: str, profile: Profile, device: str):
     if task == "i2v":
         i2v = getattr(diffusers, (profile.pipeline or "").replace("Pipeline", "ImageToVideoPipeline"), None)
         if i2v is None:
-            raise ProfileError(f"Profile '{profile.name}' has no image-to-video pipeline.")
+            raise ProfileError(say("pipelines.no_i2v", profile=profile.name))
         return apply_memory_strategy(i2v.from_pipe(pipe), profile, device)
     return pipe
 
@@ -279,10 +269,7 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None) -> list
 
     profile = get_profile(profile_name)
     if _offline():
-        raise RuntimeError(
-            "HF_HUB_OFFLINE=1 is set, so nothing can be downloaded. Run `HF_HUB_OFFLINE=0 genlab fetch "
-            f"{profile_name}` on a machine with internet."
-        )
+        raise RuntimeError(say("pipelines.fetch_offline", profile=profile_name))
     done = []
     for source in _sources(profile):
         if source.path is not None:
@@ -296,12 +283,9 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None) -> list
             patterns = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", weights]
         else:
             patterns = ["*.json", "*.safetensors"]
-        print(f"Fetching {source.repo} @ {source.revision} for profile '{profile.name}'...")
+        print(say("pipelines.fetching", repo=source.repo, revision=source.revision, profile=profile.name))
         folder = Path(snapshot_download(source.repo, revision=source.revision, allow_patterns=patterns))
         if folder.name != source.revision:  # a branch name: say which commit it was, so it can be pinned
-            print(
-                f"  {source.repo}: '{source.revision}' is commit {folder.name}. To keep every machine on "
-                f"exactly these files, set revision = \"{folder.name}\" for this profile in assets/models.toml."
-            )
+            print("  " + say("pipelines.pin_revision", repo=source.repo, revision=source.revision, commit=folder.name))
         done.append(folder)
     return done

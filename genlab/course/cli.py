@@ -20,6 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from genlab.core.i18n import say
 from genlab.course import nbgrader_ops
 
 
@@ -31,7 +32,7 @@ def _progress_to(bar):
     """autograde's `progress(done, total, result)` callback, moving a tqdm `bar` over learners."""
 
     def show(done, _total, result):
-        bar.set_postfix_str(f"last: {result.learner}, {result.status}", refresh=False)
+        bar.set_postfix_str(say("course_cli.last", learner=result.learner, status=result.status), refresh=False)
         bar.update(done - bar.n)
 
     return show
@@ -44,59 +45,59 @@ def cmd_status(args) -> int:
 
     st = nbgrader_ops.course_status(args.course)
     roster = read_roster(st["course"])
-    _say(f"Course: {st['course']}  (course id '{st['course_id']}', exchange {st['exchange']})")
+    _say(say("course_cli.course", course=st["course"], course_id=st["course_id"], exchange=st["exchange"]))
     mode = best_mode()
-    sandbox_text = {
-        "zygote": "bubblewrap sandbox, one user id per kernel, preloaded zygote (fast)",
-        "bwrap": "bubblewrap sandbox, one per kernel (not root: no preloading)",
-        "none": "NO SANDBOX: bubblewrap is missing (bash tools/install-system-packages.sh)",
-    }[mode]
-    _say(f"Grading runs in: {sandbox_text}")
+    _say(say("course_cli.grading_runs_in", sandbox=say(f"course_cli.sandbox_{mode}")))
     teams = sorted({r['team'] for r in roster.values() if r['team']})
     _say(
-        f"Learners: {len(st['learners'])} in the gradebook, {len(roster)} in learners.csv"
-        + (f" (teams: {', '.join(teams)})" if teams else "")
+        say("course_cli.learners", gradebook=len(st["learners"]), roster=len(roster))
+        + (say("course_cli.teams", teams=", ".join(teams)) if teams else "")
     )
     if not st["assignments"]:
-        _say("No assignments yet. Put one in source/<name>/ and run: genlab course release <name>")
+        _say(say("course_cli.no_assignments"))
         return 0
     _say("")
-    _say(f"{'assignment':<22}{'released':>9}{'handed in':>11}{'collected':>11}{'graded':>8}{'to grade':>10}{'feedback':>10}")
+    columns = [("assignment", 22), ("released", 9), ("handed_in", 11), ("collected", 11), ("graded", 8),
+               ("to_grade", 10), ("feedback", 10)]
+    heads = [say(f"course_cli.column_{key}") for key, _ in columns]
+    widths = [max(w, len(h) + (1 if k else 0)) for k, (h, (_, w)) in enumerate(zip(heads, columns))]
+    _say(f"{heads[0]:<{widths[0]}}" + "".join(f"{h:>{w}}" for h, w in zip(heads[1:], widths[1:])))
+    yes, no = say("course_cli.yes"), say("course_cli.no")
     for a in st["assignments"]:
-        _say(
-            f"{a['assignment']:<22}{'yes' if a['released'] else 'no':>9}{len(a['handed_in']):>11}{len(a['collected']):>11}"
-            f"{len(a['autograded']):>8}{len(a['to_autograde']):>10}{len(a['feedback']):>10}"
-        )
+        cells = [yes if a["released"] else no, len(a["handed_in"]), len(a["collected"]), len(a["autograded"]),
+                 len(a["to_autograde"]), len(a["feedback"])]
+        _say(f"{a['assignment']:<{widths[0]}}" + "".join(f"{c:>{w}}" for c, w in zip(cells, widths[1:])))
     _say("")
     for a in st["assignments"]:
         name = a["assignment"]
         if not a["released"]:
-            _say(f"Next for {name}: genlab course release {name}")
+            _say(say("course_cli.next_release", name=name))
         elif len(a["handed_in"]) > len(a["collected"]):
-            _say(f"Next for {name}: genlab course collect {name}  (handed in but not collected yet)")
+            _say(say("course_cli.next_collect", name=name))
         elif a["to_autograde"]:
-            _say(f"Next for {name}: genlab course autograde {name}  ({len(a['to_autograde'])} waiting)")
+            _say(say("course_cli.next_autograde", name=name, waiting=len(a["to_autograde"])))
         elif a["autograded"] and len(a["feedback"]) < len(a["autograded"]):
-            _say(f"Next for {name}: genlab course feedback {name}")
+            _say(say("course_cli.next_feedback", name=name))
         elif a["autograded"]:
-            _say(f"{name}: graded and fed back. Written answers: grade them in JupyterLab's Formgrader tab; then genlab report.")
+            _say(say("course_cli.all_done", name=name))
         else:
-            _say(f"{name}: released; waiting for learners to submit (JupyterLab → Assignments → Submit).")
+            _say(say("course_cli.waiting", name=name))
     return 0
 
 
 def cmd_release(args) -> int:
     lay = nbgrader_ops.layout(args.course)
     if args.assignment not in nbgrader_ops.source_assignments(lay.root):
-        _say(f"There is no assignment '{args.assignment}' in {lay.source}. Assignments: {', '.join(nbgrader_ops.source_assignments(lay.root)) or 'none'}.")
+        _say(say("course_cli.no_such_assignment", assignment=args.assignment, folder=lay.source,
+                 assignments=", ".join(nbgrader_ops.source_assignments(lay.root)) or say("course_cli.none")))
         return 2
     api = nbgrader_ops.nbgrader_api(lay.root, **{"ExchangeReleaseAssignment.force": True})
-    _say(f"Making the learner version of {args.assignment} (solutions and hidden tests taken out) ...")
+    _say(say("course_cli.making", assignment=args.assignment))
     nbgrader_ops.generate_assignment(args.assignment, api=api)
     nbgrader_ops.release_assignment(args.assignment, api=api)
-    _say(f"Released {args.assignment} to the exchange ({lay.outbound / args.assignment}).")
-    _say("Learners: JupyterLab → Assignments tab → Fetch, work, then Submit.")
-    _say(f"Next: when they have submitted, run: genlab course collect {args.assignment}")
+    _say(say("course_cli.released", assignment=args.assignment, folder=lay.outbound / args.assignment))
+    _say(say("course_cli.released_learners"))
+    _say(say("course_cli.released_next", assignment=args.assignment))
     return 0
 
 
@@ -104,13 +105,13 @@ def cmd_collect(args) -> int:
     lay = nbgrader_ops.layout(args.course)
     before = set(nbgrader_ops.inbound_learners(lay, args.assignment))
     learners = nbgrader_ops.collect_assignment(args.assignment, lay.root)
-    _say(f"Collected {args.assignment}: {len(learners)} learner(s) have a submission in {lay.root / 'submitted'}.")
+    _say(say("course_cli.collected", assignment=args.assignment, count=len(learners), folder=lay.root / "submitted"))
     if learners:
         _say("  " + ", ".join(learners))
     missing = sorted(before - set(learners))
     if missing:
-        _say(f"  Could not collect: {', '.join(missing)} (see nbgrader's message above).")
-    _say(f"Next: genlab course autograde {args.assignment}" if learners else "Nobody has submitted yet. Run this again later.")
+        _say("  " + say("course_cli.not_collected", learners=", ".join(missing)))
+    _say(say("course_cli.next_autograde_run", assignment=args.assignment) if learners else say("course_cli.nobody_yet"))
     return 0
 
 
@@ -139,12 +140,12 @@ def _autograde(args) -> int:
     lay = nbgrader_ops.layout(args.course)
     n = len(args.learner or submitted_learners(lay, args.assignment))
     if n == 0:
-        _say(f"No collected submissions of {args.assignment}. Run: genlab course collect {args.assignment}")
+        _say(say("course_cli.nothing_collected", assignment=args.assignment))
         return 1
-    _say(f"Autograding {args.assignment}: {n} learner(s), each in its own sandboxed Python ...")
+    _say(say("course_cli.autograding", assignment=args.assignment, count=n))
     log_lines = []
     # on stderr, so stdout keeps only the lines a trainer reads (TQDM_DISABLE=1 turns the bar off)
-    with tqdm(total=n, desc=args.assignment, unit="learner", file=sys.stderr, dynamic_ncols=True) as bar:
+    with tqdm(total=n, desc=args.assignment, unit=say("course_cli.unit_learner"), file=sys.stderr, dynamic_ncols=True) as bar:
         run = autograde(
             args.assignment,
             lay.root,
@@ -163,19 +164,20 @@ def _autograde(args) -> int:
         _say("  " + r.line())
     graded = [r for r in run.results if r.status != "failed"]
     _say("")
-    _say(f"{len(graded)} of {len(run.results)} graded in {run.seconds:.0f} s ({run.workers} at a time, sandbox: {run.mode}).")
+    _say(say("course_cli.graded", graded=len(graded), total=len(run.results), seconds=f"{run.seconds:.0f}",
+             workers=run.workers, mode=run.mode))
     if run.failed:
         detail = Path(lay.root) / ".genlab" / "autograde" / f"{args.assignment}-errors.log"
         detail.parent.mkdir(parents=True, exist_ok=True)
         detail.write_text("\n".join(log_lines), encoding="utf-8")
-        _say(f"Not graded: {', '.join(r.learner for r in run.failed)}. Details: {detail}")
-        _say(f"Fix what the message says (or ask for a new submission), then run: genlab course autograde {args.assignment}")
-        _say("(Learners already graded are kept; only the others run again.)")
+        _say(say("course_cli.not_graded", learners=", ".join(r.learner for r in run.failed), details=detail))
+        _say(say("course_cli.fix_then", assignment=args.assignment))
+        _say(say("course_cli.kept"))
         return 1
     manual = [r.learner for r in run.results if r.waiting_for_trainer]
     if manual:
-        _say(f"Written answers to grade by hand ({len(manual)} learners): JupyterLab → Formgrader → Manual Grading.")
-    _say(f"Next: genlab course feedback {args.assignment}")
+        _say(say("course_cli.manual", count=len(manual)))
+    _say(say("course_cli.next_feedback_run", assignment=args.assignment))
     return 0
 
 
@@ -183,32 +185,31 @@ def cmd_feedback(args) -> int:
     from genlab.course.grading.feedback import feedback
 
     out = feedback(args.assignment, args.course, args.learner, release=not args.no_release)
-    _say(f"Feedback pages for {len(out['generated'])} learner(s) in {out['folder']} (hidden checks taken out).")
+    _say(say("course_cli.feedback_pages", count=len(out["generated"]), folder=out["folder"]))
     if out["released"]:
-        _say(f"Released to {len(out['released'])} learner(s): they see it in JupyterLab → Assignments → Fetch Feedback.")
+        _say(say("course_cli.feedback_released", count=len(out["released"])))
     if out["not_released"] and not args.no_release:
-        _say(f"Not released (their submission did not come through the exchange, no timestamp.txt): "
-             f"{', '.join(out['not_released'])}. Send them their page from {out['folder']} yourself.")
+        _say(say("course_cli.feedback_not_released", learners=", ".join(out["not_released"]), folder=out["folder"]))
     elif args.no_release:
-        _say(f"Not released yet. Release with: genlab course feedback {args.assignment}")
-    _say("Next: genlab report (progress for managers), or genlab course status.")
+        _say(say("course_cli.feedback_later", assignment=args.assignment))
+    _say(say("course_cli.feedback_next"))
     return 0
 
 
 def cmd_grade_all(args) -> int:
-    _say(f"== 1/3 collect {args.assignment}")
+    _say(say("course_cli.step_collect", assignment=args.assignment))
     cmd_collect(args)
-    _say(f"== 2/3 autograde {args.assignment}")
+    _say(say("course_cli.step_autograde", assignment=args.assignment))
     code = _autograde(args)
     if code not in (0, 1):
         return code
-    _say(f"== 3/3 feedback {args.assignment}")
+    _say(say("course_cli.step_feedback", assignment=args.assignment))
     try:
         cmd_feedback(args)
     except nbgrader_ops.CourseError as err:
         _say(str(err))
         return 1
-    _say("Done: collected, graded and fed back. Next: grade written answers in Formgrader, then genlab report.")
+    _say(say("course_cli.grade_all_done"))
     return code
 
 
@@ -225,10 +226,10 @@ def cmd_learners(args) -> int:
         roster = read_roster(args.course)
         for r in roster.values():
             _say(f"{r['id']:<20} {r['name']:<30} {r['email']:<30} {r['team']}")
-        _say(f"{len(roster)} learner(s). Add more: genlab course learners import FILE.csv")
+        _say(say("course_cli.roster_count", count=len(roster)))
         return 0
-    _say(f"Learners: {len(out['added'])} added, {len(out['updated'])} updated (gradebook and {out['roster']}).")
-    _say("Next: genlab course release <assignment> (or genlab course status).")
+    _say(say("course_cli.learners_added", added=len(out["added"]), updated=len(out["updated"]), roster=out["roster"]))
+    _say(say("course_cli.learners_next"))
     return 0
 
 
@@ -344,7 +345,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"genlab course: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("Stopped. Run the same command again: learners already done are kept.", file=sys.stderr)
+        print(say("course_cli.stopped"), file=sys.stderr)
         return 130
 
 

@@ -18,12 +18,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from genlab.core.i18n import say
+
 
 def _open(img) -> Image.Image:
     if isinstance(img, (str, Path)):
         img = Image.open(img)
     if not isinstance(img, Image.Image):
-        raise TypeError(f"Expected a picture (PIL image) or a path to one, got {type(img).__name__}.")
+        raise TypeError(say("editing.not_a_picture", kind=type(img).__name__))
     return img
 
 
@@ -78,7 +80,7 @@ def colour_mask(image, rgb, *, tolerance: float = 60.0, grow: int = 2) -> Image.
         from genlab.tiny.world import COLOURS
 
         if rgb not in COLOURS:
-            raise ValueError(f"Unknown colour {rgb!r}; use one of {', '.join(COLOURS)} or an (r, g, b) tuple.")
+            raise ValueError(say("editing.unknown_colour", colour=repr(rgb), colours=", ".join(COLOURS)))
         rgb = COLOURS[rgb]
     a = np.asarray(_open(image).convert("RGB"), np.float32)
     d = np.sqrt(((a - np.array(rgb, np.float32)) ** 2).sum(-1))
@@ -102,9 +104,9 @@ def pad(image, *, left: int = 0, right: int = 0, top: int = 0, bottom: int = 0, 
     img = _open(image).convert("RGB")
     for name, v in (("left", left), ("right", right), ("top", top), ("bottom", bottom)):
         if not isinstance(v, int) or v < 0:
-            raise ValueError(f"{name} must be a whole number of pixels, 0 or more; got {v!r}.")
+            raise ValueError(say("editing.pixels", name=name, value=repr(v)))
     if not (left or right or top or bottom):
-        raise ValueError("Say how many pixels to add on at least one side (left, right, top or bottom).")
+        raise ValueError(say("editing.no_side"))
     a = np.asarray(img)
     if fill == "edge":
         big = np.pad(a, ((top, bottom), (left, right), (0, 0)), mode="edge")
@@ -144,7 +146,7 @@ def recolour(image, old, new_prompt: str, *, strength: float = 1.0, tolerance: f
 
     mask = colour_mask(image, old, tolerance=tolerance, grow=grow)
     if mask_coverage(mask) == 0:
-        raise ValueError(f"No pixels of colour {old!r} in the picture: nothing to recolour.")
+        raise ValueError(say("editing.colour_absent", colour=repr(old)))
     out = genlab.generate(new_prompt, image=_open(image).convert("RGB"), mask_image=mask, strength=strength,
                           **generate_kwargs)
     return out, mask
@@ -168,7 +170,7 @@ def picture_of(prompt: str, size: int = 128) -> Image.Image:
 
     p = world.parse_prompt(prompt)
     if not p.get("shape") or not p.get("colour") or not p.get("background"):
-        raise ValueError("Say a shape, its colour and a background, e.g. 'a red star on a white background'.")
+        raise ValueError(say("editing.say_shape"))
     obj = world.Shape(p["shape"], p["colour"], p.get("size") or "large", p.get("position") or "centre",
                       p.get("style") or "flat")
     return world.render(world.Scene((obj,), p["background"]), size)

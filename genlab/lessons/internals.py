@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
+from genlab.core.i18n import say
 from genlab.core.imaging import same_pixels  # noqa: F401  (internals.same_pixels: lesson 03 compares its loop with generate's)
 
 MAX_TOKENS = 77  # CLIP's text encoder reads at most 77 tokens, start and end markers included
@@ -217,5 +218,5 @@ def world_picture(prompt: str, seed: int = 0, size: int = 128) -> Image.Image:
     obj = replace(obj, shape=p["shape"] or obj.shape, colour=p["colour"] or obj.colour)
     background = p["background"] or scene.background
     if background == obj.colour:
-        raise ValueError("The shape and the background need different colours.")
+        raise ValueError(say("internals.same_colours"))
     return render(replace(scene, objects=(obj,), background=background), size)

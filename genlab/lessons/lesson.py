@@ -26,22 +26,18 @@ from genlab import settings
 from genlab.core.imaging import figure_png  # lesson.figure_png: notebooks call it
 from genlab.core import imaging
 from genlab.core.imaging import grid_shape
+from genlab.core.i18n import say
 from genlab.core.recipe import Recipe, read_recipe
 
 OUTPUTS_ENV = "GENLAB_OUTPUTS"  # overrides where lessons save (tests point it at a temp folder)
 
-# How a recipe field reads under a picture: label text and formatting.
-_FIELD_NAMES = {
-    "seed": "seed",
-    "steps": "steps",
-    "guidance": "guidance",
-    "negative_prompt": "negative",
-    "prompt": "prompt",
-    "sampler": "sampler",
-    "strength": "strength",
-    "profile": "model",
-    "size": "size",
-}
+# The recipe fields a label can show (by="seed", ...); how each reads under a picture is the
+# text lesson.field_<name> in assets/i18n/<lang>.toml, in the reader's language.
+_FIELD_NAMES = ("seed", "steps", "guidance", "negative_prompt", "prompt", "sampler", "strength", "profile", "size")
+
+
+def _field_name(field: str) -> str:
+    return say(f"lesson.field_{field}") if field in _FIELD_NAMES else field.replace("_", " ")
 
 
 # ---- where lessons save ------------------------------------------------------------------------
@@ -96,18 +92,15 @@ def pictures(items) -> list[tuple[Image.Image, Recipe | None]]:
             img.load()
             out.append((img, recipe))
         else:
-            raise TypeError(
-                f"Cannot show a {type(item).__name__}: give pictures from genlab.generate(), "
-                "PIL images, or paths to image files."
-            )
+            raise TypeError(say("lesson.cannot_show", kind=type(item).__name__))
     if not out:
-        raise ValueError("There are no pictures to show.")
+        raise ValueError(say("lesson.no_pictures"))
     return out
 
 
 def _format_value(value) -> str:
     if value is None:
-        return "(none)"
+        return say("lesson.none")
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
@@ -126,8 +119,8 @@ def label_for(recipe: Recipe | None, by: str | Sequence[str]) -> str:
             value = getattr(recipe, field)
         else:
             known = ", ".join(_FIELD_NAMES)
-            raise ValueError(f"A recipe has no setting called '{field}'. Label by one of: {known}.")
-        name = _FIELD_NAMES.get(field, field.replace("_", " "))
+            raise ValueError(say("lesson.no_such_setting", field=field, known=known))
+        name = _field_name(field)
         text = _format_value(value)
         if field == "prompt":
             parts.append(text)
@@ -207,7 +200,7 @@ def figure(
     if labels is not None:
         labels = [str(x) for x in labels]
         if len(labels) != len(pics):
-            raise ValueError(f"{len(pics)} pictures but {len(labels)} labels: give one label per picture.")
+            raise ValueError(say("lesson.labels_count", pictures=len(pics), labels=len(labels)))
     else:
         labels = [label_for(r, fields) for r in recipes]
     one_prompt = all(recipes) and len({r.prompt for r in recipes}) == 1 and "prompt" not in fields
@@ -263,7 +256,7 @@ def show(
 def _one_picture(x) -> Image.Image:
     pics = pictures(x)
     if len(pics) != 1:
-        raise ValueError(f"compare() takes one picture on each side, got {len(pics)}; pick one, e.g. result.images[0].")
+        raise ValueError(say("lesson.one_picture_each_side", count=len(pics)))
     return pics[0][0]
 
 
@@ -291,29 +284,28 @@ class Comparison:
 
     def __str__(self) -> str:
         if not self.same_size:
-            return "Different: the two pictures are not the same size."
+            return say("lesson.different_size")
         if self.identical:
-            return f"Identical: all {self.pixels:,} pixels match."
-        share = (
-            f"{self.changed:,} of the {self.pixels:,} pixels"
-            if self.changed_fraction < 0.01
-            else f"{self.changed_fraction:.0%} of the {self.pixels:,} pixels"
-        )
-        tail = ": too small to see" if self.largest_change <= 3 else ""
-        return f"Different: {share} changed (largest change {self.largest_change} of 255{tail})."
+            return say("lesson.identical", pixels=f"{self.pixels:,}")
+        values = dict(changed=f"{self.changed:,}", share=f"{self.changed_fraction:.0%}", pixels=f"{self.pixels:,}",
+                      largest=self.largest_change)
+        few = self.changed_fraction < 0.01
+        if self.largest_change <= 3:
+            return say("lesson.different_few_tiny" if few else "lesson.different_share_tiny", **values)
+        return say("lesson.different_few" if few else "lesson.different_share", **values)
 
     @property
     def headline(self) -> str:
         """A short title for the figure."""
         if not self.same_size:
-            return "Different sizes"
+            return say("lesson.headline_sizes")
         if self.identical:
-            return "Identical: every pixel matches"
+            return say("lesson.headline_identical")
         if self.largest_change <= 3:
-            return f"Looks identical: {self.changed:,} pixels differ very slightly"
+            return say("lesson.headline_looks_identical", changed=f"{self.changed:,}")
         if self.changed_fraction < 0.01:
-            return f"Different: {self.changed:,} pixels changed"
-        return f"Different: {self.changed_fraction:.0%} of the pixels changed"
+            return say("lesson.headline_few", changed=f"{self.changed:,}")
+        return say("lesson.headline_share", share=f"{self.changed_fraction:.0%}")
 
     def __repr__(self) -> str:
         return str(self)
@@ -352,14 +344,14 @@ def compare(a, b, labels: Sequence[str] = ("A", "B"), *, title: str | None = Non
     """
     result = difference(a, b)
     if len(labels) != 2:
-        raise ValueError("compare() needs two labels, one for each picture.")
+        raise ValueError(say("lesson.two_labels"))
     if draw:
         pics = [_one_picture(a), _one_picture(b), difference_image(a, b)]
-        texts = [*labels, "difference (black = same)"]
+        texts = [*labels, say("lesson.difference_label")]
         fig = figure(pics, texts, title=title or result.headline, cols=3, settings=False)
         shared = shared_settings([_one_recipe(a), _one_recipe(b)])
         if shared:
-            fig.supxlabel(_wrap(f"both: {shared}", 90), fontsize=9, color="#555555")
+            fig.supxlabel(_wrap(say("lesson.both", settings=shared), 90), fontsize=9, color="#555555")
         if _in_notebook():
             _display_figure(fig)
     return result
@@ -376,17 +368,17 @@ def describe(recipe: Recipe | str | Path) -> str:
     if not isinstance(recipe, Recipe):
         recipe = read_recipe(recipe)
     rows = [
-        ("Prompt", recipe.prompt),
-        ("Negative prompt", recipe.negative_prompt or "(none)"),
-        ("Seed", recipe.seed),
-        ("Steps", recipe.steps),
-        ("Guidance", _format_value(recipe.guidance)),
-        ("Size", f"{recipe.width} x {recipe.height} px"),
-        ("Sampler", recipe.sampler or recipe.scheduler or "(unknown)"),
-        ("Model", f"{recipe.profile or '?'} ({recipe.model or 'unknown model'})"),
+        (say("lesson.card_prompt"), recipe.prompt),
+        (say("lesson.card_negative"), recipe.negative_prompt or say("lesson.none")),
+        (say("lesson.card_seed"), recipe.seed),
+        (say("lesson.card_steps"), recipe.steps),
+        (say("lesson.card_guidance"), _format_value(recipe.guidance)),
+        (say("lesson.card_size"), f"{recipe.width} x {recipe.height} px"),
+        (say("lesson.card_sampler"), recipe.sampler or recipe.scheduler or say("lesson.unknown")),
+        (say("lesson.card_model"), f"{recipe.profile or '?'} ({recipe.model or say('lesson.unknown_model')})"),
     ]
     if recipe.strength is not None:
-        rows.insert(5, ("Strength", _format_value(recipe.strength)))
+        rows.insert(5, (say("lesson.card_strength"), _format_value(recipe.strength)))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k.ljust(width)}  {v}" for k, v in rows)
 

@@ -35,6 +35,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from genlab.core.i18n import say
 from genlab.core.imaging import contact_sheet
 
 MANIFEST_COLUMNS = ("file", "campaign", "id", "prompt", "negative_prompt", "seed", "steps", "guidance", "profile", "width", "height", "sha256")
@@ -72,7 +73,7 @@ def read_brief(path: str | Path) -> list[BriefRow]:
         reader = csv.DictReader(f)
         missing = {"id", "prompt", "seed"} - set(reader.fieldnames or [])
         if missing:
-            raise ValueError(f"{path.name}: the brief needs the columns id, prompt, seed (missing: {', '.join(sorted(missing))}).")
+            raise ValueError(say("production.missing_columns", file=path.name, missing=", ".join(sorted(missing))))
         rows, seen = [], set()
         for line, raw in enumerate(reader, start=2):
             raw = {k.strip(): (v or "").strip() for k, v in raw.items() if k}
@@ -80,21 +81,21 @@ def read_brief(path: str | Path) -> list[BriefRow]:
                 continue
             asset_id = _clean_id(raw["id"])
             if not asset_id or not _ID.match(asset_id):
-                raise ValueError(f"{path.name} line {line}: the id {raw['id']!r} is empty or has no letters or digits.")
+                raise ValueError(say("production.bad_id", file=path.name, line=line, id=repr(raw["id"])))
             if asset_id in seen:
-                raise ValueError(f"{path.name} line {line}: the id {asset_id!r} is used twice; each asset needs its own id.")
+                raise ValueError(say("production.id_twice", file=path.name, line=line, id=repr(asset_id)))
             seen.add(asset_id)
             if not raw["prompt"]:
-                raise ValueError(f"{path.name} line {line}: the prompt is empty.")
+                raise ValueError(say("production.empty_prompt", file=path.name, line=line))
             try:
                 seed = int(raw["seed"])
                 variations = int(raw.get("variations") or 1)
                 steps = int(raw["steps"]) if raw.get("steps") else None
                 guidance = float(raw["guidance"]) if raw.get("guidance") else None
             except ValueError as err:
-                raise ValueError(f"{path.name} line {line}: seed, variations and steps are whole numbers, guidance a number ({err}).") from err
+                raise ValueError(say("production.not_numbers", file=path.name, line=line, error=err)) from err
             if seed < 0 or not 1 <= variations <= 16:
-                raise ValueError(f"{path.name} line {line}: the seed must be 0 or more and variations 1-16.")
+                raise ValueError(say("production.out_of_range", file=path.name, line=line))
             known = {"id", "prompt", "seed", "variations", "negative_prompt", "steps", "guidance"}
             rows.append(BriefRow(
                 id=asset_id, prompt=raw["prompt"], seed=seed, variations=variations,
@@ -102,7 +103,7 @@ def read_brief(path: str | Path) -> list[BriefRow]:
                 extra={k: v for k, v in raw.items() if k not in known},
             ))
     if not rows:
-        raise ValueError(f"{path.name}: the brief has no rows.")
+        raise ValueError(say("production.no_rows", file=path.name))
     return rows
 
 
@@ -199,9 +200,9 @@ def check_manifest(manifest: str | Path) -> list[str]:
     for row in read_manifest(manifest):
         file = manifest.parent / row["file"]
         if not file.is_file():
-            problems.append(f"{row['file']}: missing")
+            problems.append(say("production.file_missing", file=row["file"]))
         elif file_sha256(file) != row["sha256"]:
-            problems.append(f"{row['file']}: changed since the manifest was written")
+            problems.append(say("production.file_changed", file=row["file"]))
     return problems
 
 
@@ -215,7 +216,7 @@ def fit_to_format(image: Image.Image, fmt: str, *, scale: float = 1.0, backgroun
     so H.264 video encoders take them unchanged.
     """
     if fmt not in SOCIAL_FORMATS:
-        raise ValueError(f"Unknown format {fmt!r}: use one of {', '.join(SOCIAL_FORMATS)}.")
+        raise ValueError(say("production.unknown_format", format=repr(fmt), formats=", ".join(SOCIAL_FORMATS)))
     tw, th = SOCIAL_FORMATS[fmt]
     tw, th = max(16, round(tw * scale / 16) * 16), max(16, round(th * scale / 16) * 16)
     image = image.convert("RGB")

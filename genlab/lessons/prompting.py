@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from genlab.core.i18n import say
+
 AXES = ("seed", "guidance", "steps", "sampler", "prompt", "negative_prompt", "style")
 
 
@@ -39,7 +41,7 @@ def anatomy(subject: str, attributes=(), setting: str = "", style: str = "") -> 
     """
     for name, value in (("subject", subject), ("setting", setting), ("style", style)):
         if not isinstance(value, str):
-            raise TypeError(f"{name} must be text, got {type(value).__name__}.")
+            raise TypeError(say("prompting.not_text", name=name, kind=type(value).__name__))
     if isinstance(attributes, str):
         attributes = attributes.split()
     words = [w for w in attributes if w]
@@ -92,7 +94,7 @@ def preset_world(profile=None) -> str:
 def apply_preset(prompt: str, name: str | None, negative_prompt: str | None = None) -> tuple[str, str | None]:
     """(prompt, negative prompt) with the style preset `name` applied, exactly as the Studio does."""
     if name is not None and name not in presets(None):
-        raise ValueError(f"No style preset called {name!r}. Choose one of: {', '.join(presets(None))}.")
+        raise ValueError(say("prompting.no_preset", name=repr(name), presets=", ".join(presets(None))))
     from genlab.core.styles import apply_style
 
     return apply_style(prompt, negative_prompt, name)
@@ -143,7 +145,7 @@ class Grid:
 def _label(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    text = "(none)" if value is None else str(value)
+    text = say("lesson.none") if value is None else str(value)
     return text if len(text) <= 28 else text[:27] + "…"
 
 
@@ -177,7 +179,7 @@ def xy_grid(prompt: str, *, x: tuple[str, list], y: tuple[str, list] | None = No
         if axis is None:
             continue
         if not (isinstance(axis, tuple) and len(axis) == 2 and axis[0] in AXES and list(axis[1])):
-            raise ValueError(f"An axis is (name, [values]) with name one of {', '.join(AXES)}; got {axis!r}.")
+            raise ValueError(say("prompting.bad_axis", axes=", ".join(AXES), axis=repr(axis)))
     x_name, x_values = x[0], list(x[1])
     y_name, y_values = (y[0], list(y[1])) if y else (None, [None])
     base = {"seed": seed, **settings}
@@ -202,7 +204,7 @@ def xy_grid(prompt: str, *, x: tuple[str, list], y: tuple[str, list] | None = No
 def variants(prompt: str, word: str, replacements) -> list[str]:
     """The prompt once per replacement of `word` (whole word only): the base of a campaign."""
     if not re.search(rf"\b{re.escape(word)}\b", prompt):
-        raise ValueError(f"{word!r} is not a word of the prompt {prompt!r}.")
+        raise ValueError(say("prompting.not_a_word", word=repr(word), prompt=repr(prompt)))
     return [re.sub(rf"\b{re.escape(word)}\b", r, prompt, count=1) for r in replacements]
 
 

@@ -45,6 +45,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from PIL import Image
 
+from genlab.core.i18n import say
 from genlab.tiny import world
 
 # ---- licences ------------------------------------------------------------------------------------
@@ -77,6 +78,15 @@ KNOWN_LICENCES: dict[str, dict[str, str]] = {
     },
 }
 COMMERCIAL_VALUES = ("yes", "no", "check")
+# The texts above in the reader's language: responsible.licence_<id>_summary / _restrictions in
+# assets/i18n/<lang>.toml (the English there is the text above, word for word; a test compares them).
+LICENCE_TEXT_IDS = {
+    "apache-2.0": "apache",
+    "creativeml openrail-m": "openrail",
+    "creativeml open rail++-m": "openrail_plus",
+    "stability ai non-commercial research community license": "stability_community",
+    "ltx-video open weights license": "ltx",
+}
 
 
 @dataclass(frozen=True)
@@ -94,11 +104,14 @@ def _facts_for(text: str) -> list[dict[str, str]]:
     for part in [p.strip() for p in text.split(" + ")]:
         low = part.lower()
         key = next((k for k in sorted(KNOWN_LICENCES, key=len, reverse=True) if low.startswith(k)), None)
-        found.append(
-            KNOWN_LICENCES[key]
-            if key
-            else {"commercial": "check", "summary": f"Unknown licence '{part}': read it.", "restrictions": "Unknown: read the licence."}
-        )
+        if key:
+            ident = LICENCE_TEXT_IDS[key]
+            found.append({"commercial": KNOWN_LICENCES[key]["commercial"],
+                          "summary": say(f"responsible.licence_{ident}_summary"),
+                          "restrictions": say(f"responsible.licence_{ident}_restrictions")})
+        else:
+            found.append({"commercial": "check", "summary": say("responsible.licence_unknown", licence=part),
+                          "restrictions": say("responsible.licence_unknown_restrictions")})
     return found
 
 
@@ -108,7 +121,8 @@ def licence_facts(profile: str) -> LicenceFacts:
 
     prof = get_profile(profile)
     text = getattr(prof, "licence", None) or ""
-    parts = _facts_for(text) if text else [{"commercial": "check", "summary": "No licence recorded.", "restrictions": "Unknown."}]
+    parts = _facts_for(text) if text else [{"commercial": "check", "summary": say("responsible.no_licence"),
+                                            "restrictions": say("responsible.no_licence_restrictions")}]
     values = [p["commercial"] for p in parts]
     commercial = "no" if "no" in values else "check" if "check" in values else "yes"
     return LicenceFacts(
@@ -130,10 +144,12 @@ def licences() -> dict[str, LicenceFacts]:
 
 def licence_table() -> str:
     """A plain-text table: profile, may a paid client project use it, licence."""
-    rows = [(f.profile, f.commercial, f.licence) for f in licences().values()]
-    w = max(len(r[0]) for r in rows)
-    lines = [f"{'profile':<{w}}  client work?  licence", f"{'-' * w}  ------------  -------"]
-    lines += [f"{p:<{w}}  {c:<12}  {lic}" for p, c, lic in rows]
+    rows = [(f.profile, say(f"responsible.commercial_{f.commercial}"), f.licence) for f in licences().values()]
+    head = (say("responsible.table_profile"), say("responsible.table_client_work"), say("responsible.table_licence"))
+    w = max(len(r[0]) for r in [*rows, head])
+    c = max(len(r[1]) for r in [*rows, head])
+    lines = [f"{head[0]:<{w}}  {head[1]:<{c}}  {head[2]}", f"{'-' * w}  {'-' * c}  {'-' * len(head[2])}"]
+    lines += [f"{p:<{w}}  {k:<{c}}  {lic}" for p, k, lic in rows]
     return "\n".join(lines)
 
 
@@ -154,7 +170,7 @@ def world_distribution(attribute: str, prompt: str = "a circle") -> dict[str, fl
         return {c: 1 / len(world.COLOURS) for c in world.COLOURS}
     if attribute == "shape":
         return {s: 1 / len(world.SHAPES) for s in world.SHAPES}
-    raise ValueError(f"unknown attribute {attribute!r}; use one of {PROBE_ATTRIBUTES}")
+    raise ValueError(say("responsible.unknown_attribute", attribute=repr(attribute), attributes=", ".join(PROBE_ATTRIBUTES)))
 
 
 def shares(values: Iterable[Any], *, skip_none: bool = True) -> dict[Any, float]:
@@ -208,7 +224,7 @@ def bias_probe(prompt: str = "a circle", seeds: Sequence[int] | int = 16, *, pro
 
     seeds = list(range(seeds)) if isinstance(seeds, int) else list(seeds)
     if not seeds or seeds != list(range(seeds[0], seeds[0] + len(seeds))):
-        raise ValueError("give a number of seeds or consecutive seeds (e.g. range(100, 132))")
+        raise ValueError(say("responsible.seeds"))
     gen = generate(prompt, seed=seeds[0], n=len(seeds), steps=steps, profile=profile)
     return Probe(prompt, read_images(gen.images), seeds, "model", list(gen.images) if keep_images else [])
 
@@ -279,10 +295,16 @@ def compare(probe: Probe, attributes: Sequence[str] | None = None) -> list[Row]:
 
 def compare_table(probe: Probe, attributes: Sequence[str] | None = None) -> str:
     """:func:`compare` as plain text, one line per attribute."""
-    lines = [f'"{probe.prompt}", {len(probe.readings)} pictures ({probe.source})',
-             f"{'attribute':<11} {'favourite':<12} {'picked':>6} {'world':>6} {'skew':>6}  unread"]
+    source = say(f"responsible.source_{probe.source}") if probe.source in ("model", "world") else probe.source
+    head = [say(f"responsible.column_{name}") for name in ("attribute", "favourite", "picked", "world", "skew", "unread")]
+    a = max(11, len(head[0]))
+    f = max(12, len(head[1]))
+    n = [max(6, len(h)) for h in head[2:5]]
+    lines = [say("responsible.probe_heading", prompt=probe.prompt, count=len(probe.readings), source=source),
+             f"{head[0]:<{a}} {head[1]:<{f}} {head[2]:>{n[0]}} {head[3]:>{n[1]}} {head[4]:>{n[2]}}  {head[5]}"]
     for r in compare(probe, attributes):
-        lines.append(f"{r.attribute:<11} {str(r.top):<12} {r.model_share:>6.0%} {r.world_share:>6.0%} {r.skew:>+6.0%}  {r.unread}")
+        lines.append(f"{r.attribute:<{a}} {str(r.top):<{f}} {r.model_share:>{n[0]}.0%} {r.world_share:>{n[1]}.0%} "
+                     f"{r.skew:>+{n[2]}.0%}  {r.unread}")
     return "\n".join(lines)
 
 
@@ -298,16 +320,16 @@ def probe_chart(probe: Probe, attributes: Sequence[str] | None = None):
         sh = probe.shares(a)
         keys = list(dict.fromkeys([*sh, *sorted(wd, key=wd.get, reverse=True)]))[:9]
         x = np.arange(len(keys))
-        ax.bar(x - 0.2, [sh.get(key, 0) for key in keys], 0.4, label="model" if probe.source == "model" else "world sample", color="#d95f02")
-        ax.bar(x + 0.2, [wd.get(key, 0) for key in keys], 0.4, label="world (documented)", color="#7570b3")
+        ax.bar(x - 0.2, [sh.get(key, 0) for key in keys], 0.4, label=say("responsible.chart_model" if probe.source == "model" else "responsible.chart_world_sample"), color="#d95f02")
+        ax.bar(x + 0.2, [wd.get(key, 0) for key in keys], 0.4, label=say("responsible.chart_world"), color="#7570b3")
         ax.set_xticks(x, [str(key) for key in keys], rotation=60, ha="right", fontsize=8)
         ax.set_ylim(0, 1)
         ax.set_title(a, fontsize=11)
         if k == 0:
-            ax.set_ylabel("share of pictures")
+            ax.set_ylabel(say("responsible.chart_share"))
             ax.legend(fontsize=8)
-    who = "the model picks" if probe.source == "model" else "a world sample shows"
-    fig.suptitle(f'What {who} for "{probe.prompt}" ({len(probe.readings)} pictures) vs the documented world defaults', fontsize=11)
+    title = "responsible.chart_title_model" if probe.source == "model" else "responsible.chart_title_world"
+    fig.suptitle(say(title, prompt=probe.prompt, count=len(probe.readings)), fontsize=11)
     return fig
 
 
@@ -319,7 +341,7 @@ CHANNEL = 2  # blue
 
 def _pattern(key: str, shape: tuple[int, int]) -> np.ndarray:
     if not isinstance(key, str) or not key:
-        raise ValueError("the watermark key must be a non-empty text")
+        raise ValueError(say("responsible.empty_key"))
     digest = hashlib.sha256(key.encode("utf-8")).digest()
     rng = np.random.default_rng(int.from_bytes(digest[:8], "big"))
     return rng.integers(0, 2, size=shape, dtype=np.int8).astype(np.float64) * 2 - 1
@@ -333,7 +355,7 @@ def _as_rgb(image) -> np.ndarray:
         return np.asarray(image.convert("RGB"), dtype=np.float64)
     arr = np.asarray(image, dtype=np.float64)
     if arr.ndim != 3 or arr.shape[2] < 3:
-        raise ValueError("expected an RGB picture")
+        raise ValueError(say("responsible.not_rgb"))
     return arr[..., :3]
 
 
@@ -359,7 +381,8 @@ class WatermarkReading:
     present: bool  # score >= THRESHOLD
 
     def __str__(self) -> str:
-        return f"watermark {'FOUND' if self.present else 'not found'} (score {self.score:.1f}, threshold {THRESHOLD:g})"
+        return say("responsible.watermark_found" if self.present else "responsible.watermark_not_found",
+                   score=f"{self.score:.1f}", threshold=f"{THRESHOLD:g}")
 
 
 def watermark_score(image, key: str) -> float:
@@ -391,7 +414,7 @@ def save_marked(image, path: str | Path, key: str, recipe=None) -> Path:
     if recipe is not None:
         return save_png(marked, recipe, path)
     if path.suffix.lower() != ".png":
-        raise ValueError("save marked pictures as .png (JPEG weakens the mark and drops the recipe)")
+        raise ValueError(say("responsible.save_png"))
     path.parent.mkdir(parents=True, exist_ok=True)
     marked.save(path, format="PNG")
     return path
