@@ -101,7 +101,7 @@ def test_spanish_by_default_without_a_programme_language(course, tmp_path, capsy
     _run(["--course", str(course), "--out", str(out)])  # no --lang, no programme file: Spanish
     printed = capsys.readouterr().out
     assert "01_first_images 6/7 entregados, 3 calificados" in printed
-    assert english_sentences(printed) == []
+    assert english_sentences(re.sub(r"\S*/\S*", "", printed)) == []  # the files' paths aside
     page = (out / "progress.html").read_text(encoding="utf-8")
     seen = _read(page)
     assert seen.lang == "es"
@@ -132,7 +132,7 @@ def test_spanish_report_with_a_programme(setup, tmp_path, capsys):
     out = tmp_path / "es"
     _run(["--course", str(course), "--programme", str(programme), "--as-of", AS_OF.isoformat(), "--out", str(out),
           "--lang", "es"])
-    assert english_sentences(capsys.readouterr().out) == []
+    assert english_sentences(re.sub(r"\S*/\S*", "", capsys.readouterr().out)) == []
     seen = _read((out / "progress.html").read_text(encoding="utf-8"))
     text = _flat(seen.text)
     assert seen.lang == "es"
