@@ -100,7 +100,7 @@ def test_spanish_by_default_without_a_programme_language(course, tmp_path, capsy
     out = tmp_path / "es"
     _run(["--course", str(course), "--out", str(out)])  # no --lang, no programme file: Spanish
     printed = capsys.readouterr().out
-    assert "01_first_images 6/7 entregados, 3 calificados" in printed
+    assert "01_first_images 6/7 entregados, 3 con calificación" in printed
     assert english_sentences(re.sub(r"\S*/\S*", "", printed)) == []  # the files' paths aside
     page = (out / "progress.html").read_text(encoding="utf-8")
     seen = _read(page)
@@ -182,7 +182,7 @@ def test_figures_speak_the_dashboard_language(setup):
     texts = [s for fig in figs_es for s in _figure_texts(fig)]
     joined = "\n".join(texts)
     assert english_sentences(joined) == [], english_sentences(joined)
-    for label in ("Avance por equipo", "Avance por nivel", "Calificaciones del trabajo calificado", "aprobado", "no aprobado",
+    for label in ("Avance por equipo", "Avance por nivel", "Distribución de calificaciones", "aprobado", "no aprobado",
                   "sin entregar", "Avance del curso", "Con atraso", "aprobatoria 70%"):
         assert any(label in s for s in texts), label
     assert not any(re.search(r"\bpassed\b|\bdue\b|Completion|not started", s) for s in texts)

@@ -475,7 +475,7 @@ def snapshot_figure(dash: Dashboard, *, title: str | None = None):
         return fig.add_axes((x_in / width, 1 - (top_in + h_in) / height, w_in / width, h_in / height))
 
     def put(x_in, top_in, s, **kw):
-        return fig.text(x_in / width, 1 - top_in / height, s, va="baseline", **kw)
+        return fig.text(x_in / width, 1 - top_in / height, s, **{"va": "baseline", **kw})
 
     put(pad, 0.6, title, fontsize=22, fontweight="bold", color=INK)
     sub = dash.text("as_of", programme=dash.programme_name, day=fmt_day(dash.as_of, dash.lang))
@@ -486,7 +486,8 @@ def snapshot_figure(dash: Dashboard, *, title: str | None = None):
     renderer = _renderer(fig)
     for value, label in kpi_items(dash):
         put(kx, 1.5, value, fontsize=19, fontweight="bold", color=INK)
-        put(kx, 1.76, fit_text(label, 2.45 * DPI, renderer, 9, max_lines=2), fontsize=9, color=MUTED)
+        # Below the number, wrapped to its 2.6-inch slot: a second line grows down, never into the number.
+        put(kx, 1.67, fit_text(label, 2.45 * DPI, renderer, 9, max_lines=2), fontsize=9, color=MUTED, va="top")
         kx += 2.6
     if not has_grid:
         what = "assignments" if not dash.columns else "learners"
