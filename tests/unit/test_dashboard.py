@@ -379,7 +379,7 @@ def test_learners_only_in_csv_and_an_empty_course(tmp_path):
         pass
     (tmp_path / "learners.csv").write_text("id,name,email,team\nzoe,Zoe Zamora,zoe@example.mx,Diseño\n", encoding="utf-8")
     out = tmp_path / "out"
-    files = report.write_report(gbm.load_progress(tmp_path), out, programme=Programme())
+    files = report.write_report(gbm.load_progress(tmp_path), out, programme=Programme(), lang="en")
     assert [lr["id"] for lr in files["dashboard"].learners] == ["zoe"]
     page = (out / "progress.html").read_text(encoding="utf-8")
     assert "No assignments in the gradebook yet." in page

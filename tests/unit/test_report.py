@@ -112,7 +112,7 @@ def test_missing_gradebook_is_a_clear_error_and_creates_nothing(tmp_path, capsys
 def test_empty_gradebook_still_writes_a_page(tmp_path):
     with new_gradebook(tmp_path / "gradebook.db"):
         pass
-    assert report.main(["--course", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    assert report.main(["--course", str(tmp_path), "--out", str(tmp_path / "out"), "--lang", "en"]) == 0
     page = (tmp_path / "out" / "progress.html").read_text(encoding="utf-8")
     assert "No assignments in the gradebook yet." in page
 
@@ -191,7 +191,7 @@ def _check_outputs(out: Path):
 
 def test_report_main_writes_html_and_csv(course, tmp_path, capsys):
     out = tmp_path / "reports"
-    assert report.main(["--course", str(course), "--out", str(out)]) == 0
+    assert report.main(["--course", str(course), "--out", str(out), "--lang", "en"]) == 0
     printed = capsys.readouterr().out
     assert str(out / "progress.html") in printed and str(out / "progress.csv") in printed
     assert "01_first_images 6/7 submitted, 3 graded" in printed
@@ -205,7 +205,7 @@ def test_cli_report_with_db_url(course, tmp_path, capsys):
     db = tmp_path / "elsewhere.db"
     shutil.copy(course / "gradebook.db", db)
     out = tmp_path / "r"
-    rc = cli_main(["report", "--course", str(course), "--db", f"sqlite:///{db}", "--out", str(out)])
+    rc = cli_main(["report", "--course", str(course), "--db", f"sqlite:///{db}", "--out", str(out), "--lang", "en"])
     assert rc == 0
     assert "7 learners" in capsys.readouterr().out
     _check_outputs(out)

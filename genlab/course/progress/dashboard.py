@@ -10,6 +10,10 @@ app and the certificates.
 Each learner × assignment row carries the gradebook's ``status`` and the dashboard's ``result``
 (the status measured against the pass mark; see :mod:`~genlab.course.progress.states`).
 ``pseudonymise`` swaps names for pseudonyms first (:mod:`~genlab.course.progress.pseudonyms`).
+
+``lang`` ("en" or "es") is the language its views speak: every label, note and state name the
+figures, the HTML page and the workbook show comes from assets/i18n (``[report]``) in that
+language. The rows themselves (CSV cells, ``status`` and ``result``) stay English: they are data.
 """
 
 from __future__ import annotations
@@ -19,13 +23,29 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from genlab.course.progress.formats import fmt_day, local_today, pct
+from genlab.course.progress.formats import fmt_day, local_today, pct, text
 from genlab.course.progress.gradebook import ROW_FIELDS, Progress, fold, progress_row
-from genlab.course.progress.programme import Programme, load_programme
+from genlab.course.progress.programme import (
+    DEFAULT_LEVEL_NAME,
+    DEFAULT_NAME,
+    OTHER_LEVEL_NAME,
+    Programme,
+    load_programme,
+)
 from genlab.course.progress.pseudonyms import pseudonym_salt, pseudonymise_progress
-from genlab.course.progress.states import BELOW, NEEDS_MANUAL_GRADING, NOT_STARTED, PASSED, RESULTS, SUBMITTED, result_of
+from genlab.course.progress.states import (
+    BELOW,
+    NEEDS_MANUAL_GRADING,
+    NOT_STARTED,
+    PASSED,
+    RESULTS,
+    SUBMITTED,
+    result_of,
+    state_name,
+)
 
 #: Columns of the dashboard's rows (CSV and XLSX order): the gradebook's plus the programme's.
+#: Stable English names in every language (the CSV is data for other tools).
 FIELDS = ROW_FIELDS + ("title", "level", "level_name", "pass_mark", "due", "result", "behind")
 
 
@@ -37,6 +57,22 @@ class Dashboard:
     pseudonymised: bool = False
     rows: list[dict[str, Any]] = field(default_factory=list)  # FIELDS, one per learner × column
     columns: list[dict[str, Any]] = field(default_factory=list)  # the heatmap's columns, in order
+    lang: str = "en"  # the language of every view of it: "en" or "es"
+
+    # ---- words --------------------------------------------------------------------------------
+    def text(self, key: str, **values) -> str:
+        """``report.<key>`` from assets/i18n in the dashboard's language."""
+        return text(key, self.lang, **values)
+
+    def name(self, value: str) -> str:
+        """A programme or level name for the reader: the programme's own names as written, the
+        defaults used without a programme file ("Course", ...) in the dashboard's language."""
+        defaults = {DEFAULT_NAME: "default_programme", DEFAULT_LEVEL_NAME: "level_course", OTHER_LEVEL_NAME: "level_other"}
+        return self.text(defaults[value]) if value in defaults else value
+
+    @property
+    def programme_name(self) -> str:
+        return self.name(self.programme.name)
 
     # ---- shapes -------------------------------------------------------------------------------
     @property
@@ -97,10 +133,10 @@ class Dashboard:
         groups: list[tuple[str, str]] = []
         if key == "team":
             teams = sorted({lr.get("team") or "" for lr in self.learners}, key=lambda t: (t == "", fold(t)))
-            groups = [(t, t or "No team") for t in teams]
+            groups = [(t, t or self.text("no_team")) for t in teams]
         elif key == "level":
             used = {c["level"] for c in self.columns}
-            groups = [(lv.id, lv.name) for lv in self.programme.levels if lv.id in used]
+            groups = [(lv.id, self.name(lv.name)) for lv in self.programme.levels if lv.id in used]
         else:
             raise ValueError(key)
         out = []
@@ -229,10 +265,12 @@ def build_dashboard(
     pseudonymise: bool = False,
     salt: str | None = None,
     timezone: str | None = None,
+    lang: str = "en",
 ) -> Dashboard:
     """The dashboard for ``progress``. ``programme``: default :func:`load_programme` (the repo's
     workshops/programme.toml, or defaults). ``as_of``: the day the schedule is checked against
-    (default: today in ``timezone``, Mexico City unless told). ``pseudonymise``: see the module."""
+    (default: today in ``timezone``, Mexico City unless told). ``pseudonymise`` and ``lang``: see
+    the module."""
     if programme is None:
         programme = load_programme()
     if as_of is None:
@@ -280,34 +318,35 @@ def build_dashboard(
                     "behind": bool(overdue and result in (NOT_STARTED, BELOW)),
                 }
             )
-    return Dashboard(progress=progress, programme=prog, as_of=as_of, pseudonymised=pseudonymise, rows=rows, columns=columns)
+    return Dashboard(progress=progress, programme=prog, as_of=as_of, pseudonymised=pseudonymise, rows=rows, columns=columns,
+                     lang=lang)
 
 
 def kpi_items(dash: Dashboard) -> list[tuple[str, str]]:
-    """The headline numbers, as (value, what it counts) pairs: the HTML, the snapshot and the app
-    show these."""
+    """The headline numbers, as (value, what it counts) pairs, in the dashboard's language: the
+    HTML, the snapshot and the app show these."""
     k = dash.kpis()
     n = k["learners"]
     return [
-        (f"{k['completed_programme']}/{n}", "completed every required level"),
-        (f"{k['on_schedule']}/{n}", f"on schedule on {fmt_day(dash.as_of)}"),
-        (f"{k['handed_in']}/{k['cells']}", "assignments handed in"),
-        (str(k["waiting_for_trainers"]), "waiting for grading"),
-        (pct(k["mean_percent"]) or "–", "mean score of graded work"),
+        (f"{k['completed_programme']}/{n}", dash.text("kpi_completed")),
+        (f"{k['on_schedule']}/{n}", dash.text("kpi_on_schedule", day=fmt_day(dash.as_of, dash.lang))),
+        (f"{k['handed_in']}/{k['cells']}", dash.text("kpi_handed_in")),
+        (str(k["waiting_for_trainers"]), dash.text("kpi_waiting")),
+        (pct(k["mean_percent"]) or "–", dash.text("kpi_mean")),
     ]
 
 
-def cell_text(r: dict[str, Any]) -> str:
+def cell_text(r: dict[str, Any], lang: str = "en") -> str:
     """What a heatmap cell says: the score of graded work, else what it waits for."""
     if r["result"] in (PASSED, BELOW):
         return pct(r["percent"])
     if r["result"] == NEEDS_MANUAL_GRADING:
-        return "to grade"
+        return text("cell_to_grade", lang)
     if r["result"] == SUBMITTED:
-        return "handed in"
+        return text("cell_handed_in", lang)
     return "–"
 
 
-def missing_text(m: dict[str, Any]) -> str:
+def missing_text(m: dict[str, Any], lang: str = "en") -> str:
     """One overdue assignment of :meth:`Dashboard.behind_schedule`: "not started" or its score."""
-    return "not started" if m["result"] == NOT_STARTED else pct(m["percent"])
+    return state_name(NOT_STARTED, lang) if m["result"] == NOT_STARTED else pct(m["percent"])

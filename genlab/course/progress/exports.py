@@ -3,10 +3,15 @@
 
 - CSV: one row per learner × assignment (:data:`~genlab.course.progress.dashboard.FIELDS`), UTF-8
   with a byte-order mark so Excel shows accents; empty = none (a score left empty is "not graded
-  yet", never 0), points without trailing zeros, times in UTC (ISO 8601).
+  yet", never 0), points without trailing zeros, times in UTC (ISO 8601). The CSV is data for
+  other tools: its column names and cells (``status``, ``result``, ``yes``/``no``) are the same
+  English words whatever the report's language.
 - XLSX: "Summary" (headline numbers; per assignment, team and level), "Progress" (the CSV's rows
   with numbers as numbers and UTC times), "Heatmap" (learner × assignment, coloured like the
-  dashboard) and "Behind schedule".
+  dashboard) and "Behind schedule". The workbook is for people: sheet names, headers, state names
+  and notes are in the dashboard's language (``dash.lang``; in Spanish "Resumen", "Avance", "Mapa
+  de calor", "Con atraso"), from the ``[report.xlsx]`` and ``[report.fields]`` tables of
+  assets/i18n.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from pathlib import Path
 from genlab.course.progress.dashboard import FIELDS, Dashboard
 from genlab.course.progress.formats import fmt_points, iso_utc, naive_utc
 from genlab.course.progress.gradebook import ROW_FIELDS, Progress
-from genlab.course.progress.states import BELOW, LOOKS, MUTED, NOT_STARTED, PASSED, RESULTS, help_text
+from genlab.course.progress.formats import text
+from genlab.course.progress.states import BELOW, LOOKS, MUTED, NOT_STARTED, PASSED, RESULTS, help_text, state_name
 
 HEADER_CSS = "font-weight: bold; background-color: #f1f5f9"
 
@@ -103,6 +109,20 @@ def _table(writer, sheet: str, frame, startrow: int, *, header: bool = True, sty
     return startrow + len(frame) + (1 if header else 0)
 
 
+def _x(dash: Dashboard, key: str, **values) -> str:
+    """``report.xlsx.<key>`` in the dashboard's language."""
+    return text(f"xlsx.{key}", dash.lang, **values)
+
+
+def _state(dash: Dashboard, state: str) -> str:
+    return state_name(state, dash.lang)
+
+
+def sheet_names(lang: str = "en") -> dict[str, str]:
+    """The workbook's sheets: ``summary``, ``progress``, ``heatmap``, ``behind`` → their names in ``lang``."""
+    return {key: text(f"xlsx.{key}", lang) for key in ("summary", "progress", "heatmap", "behind")}
+
+
 def summary_tables(dash: Dashboard) -> dict:
     """The "Summary" sheet's tables as DataFrames: ``facts``, ``assignments``, ``team``, ``level``."""
     import pandas as pd
@@ -110,48 +130,50 @@ def summary_tables(dash: Dashboard) -> dict:
     k = dash.kpis()
     facts = pd.DataFrame(
         [
-            ("Learners", k["learners"]),
-            ("Assignments released", k["assignments"]),
-            ("Completed every required level", k["completed_programme"]),
-            ("On schedule", k["on_schedule"]),
-            ("Behind the schedule", k["behind"]),
-            ("Assignments handed in", k["handed_in"]),
-            ("Waiting for grading", k["waiting_for_trainers"]),
-            ("Passed", k[PASSED]),
-            ("Below pass mark", k[BELOW]),
-            ("Not started", k[NOT_STARTED]),
-            ("Mean score of graded work (%)", _round(k["mean_percent"])),
-            ("Pass mark (%)", k["pass_mark"]),
+            (_x(dash, "learners"), k["learners"]),
+            (_x(dash, "released"), k["assignments"]),
+            (_x(dash, "completed"), k["completed_programme"]),
+            (_x(dash, "on_schedule"), k["on_schedule"]),
+            (_x(dash, "behind_schedule"), k["behind"]),
+            (_x(dash, "handed_in"), k["handed_in"]),
+            (_x(dash, "waiting"), k["waiting_for_trainers"]),
+            (_state(dash, PASSED).capitalize(), k[PASSED]),
+            (_state(dash, BELOW).capitalize(), k[BELOW]),
+            (_state(dash, NOT_STARTED).capitalize(), k[NOT_STARTED]),
+            (_x(dash, "mean"), _round(k["mean_percent"])),
+            (_x(dash, "pass_mark"), k["pass_mark"]),
         ],
         columns=["what", "value"],
     )
-    states = [s.capitalize() for s in reversed(RESULTS)]
+    states = [_state(dash, s).capitalize() for s in reversed(RESULTS)]
     per_assignment = []
     for c in dash.columns:
         sub = [r for r in dash.rows if r["assignment"] == c["assignment"]]
         counts = dash.counts(sub)
         graded = [r["percent"] for r in sub if r["result"] in (PASSED, BELOW) and r["percent"] is not None]
-        per_assignment.append([c["assignment"], c["title"], c["level_name"], c["due"], c["pass_mark"], len(dash.learners),
+        per_assignment.append([c["assignment"], c["title"], dash.name(c["level_name"]), c["due"], c["pass_mark"], len(dash.learners),
                                *[counts[s] for s in reversed(RESULTS)], round(sum(graded) / len(graded), 1) if graded else None])
     out = {
         "facts": facts,
-        "assignments": pd.DataFrame(per_assignment, columns=["Assignment", "Title", "Level", "Due", "Pass mark (%)", "Learners",
-                                                             *states, "Mean score (%)"]),
+        "assignments": pd.DataFrame(per_assignment, columns=[_x(dash, "assignment"), _x(dash, "title"), _x(dash, "level"),
+                                                             _x(dash, "due"), _x(dash, "pass_mark"), _x(dash, "learners"),
+                                                             *states, _x(dash, "mean_score")]),
     }
     for key in ("team", "level"):
         if key == "team" and not dash.has_teams():
             continue
-        extra = ["Completed"] if key == "level" else []
+        extra = [_x(dash, "completed_column")] if key == "level" else []
         out[key] = pd.DataFrame(
             [[g["label"], g["learners"], g["cells"], *[g[s] for s in reversed(RESULTS)], _round(g["passed_percent"]),
               *([g["complete"]] if key == "level" else [])] for g in dash.completion_by(key)],
-            columns=[key.capitalize(), "Learners", "Cells", *states, "Passed (%)", *extra],
+            columns=[_x(dash, key), _x(dash, "learners"), _x(dash, "cells"), *states, _x(dash, "passed_percent"), *extra],
         )
     return out
 
 
 def progress_frame(dash: Dashboard):
-    """The "Progress" sheet: the CSV's rows with numbers as numbers and times as naive UTC."""
+    """The "Progress" sheet: the CSV's rows with numbers as numbers and times as naive UTC; in a
+    language other than English, its headers, states and yes/no in that language."""
     import pandas as pd
 
     frame = pd.DataFrame.from_records(dash.rows, columns=list(FIELDS)).astype(object)
@@ -160,7 +182,11 @@ def progress_frame(dash: Dashboard):
     frame["due_at"] = [naive_utc(x) for x in frame["due_at"]]
     frame["percent"] = [_round(x) for x in frame["percent"]]
     for column in ("late", "behind"):
-        frame[column] = [_yes_no(x) for x in frame[column]]
+        frame[column] = [text("yes" if x else "no", dash.lang) for x in frame[column]]
+    for column in ("status", "result"):
+        frame[column] = [_state(dash, x) for x in frame[column]]
+    frame["level_name"] = [dash.name(x) if x else x for x in frame["level_name"]]
+    frame.columns = [text(f"fields.{f}", dash.lang) for f in FIELDS]
     return frame.replace({"": None})
 
 
@@ -173,19 +199,20 @@ def heatmap_frames(dash: Dashboard):
     for lr, rows in dash.grid():
         graded = [r["result"] in (PASSED, BELOW) and r["percent"] is not None for r in rows]
         values.append([lr["name"], lr.get("team") or None,
-                       *[round(r["percent"], 1) if g else r["result"] for r, g in zip(rows, graded)],
+                       *[round(r["percent"], 1) if g else _state(dash, r["result"]) for r, g in zip(rows, graded)],
                        sum(r["result"] == PASSED for r in rows)])
         css.append(["font-weight: bold", "", *[_cell_css(r["result"], bold=g) for r, g in zip(rows, graded)], ""])
-    columns = ["Learner", "Team", *[c["assignment"] for c in dash.columns], "Passed"]
+    columns = [_x(dash, "learner"), _x(dash, "team"), *[c["assignment"] for c in dash.columns], _x(dash, "passed_column")]
     return pd.DataFrame(values, columns=columns), pd.DataFrame(css, columns=columns)
 
 
 def behind_frame(dash: Dashboard):
     import pandas as pd
 
-    rows = [[b["learner"], b["team"] or None, m["assignment"], m["title"], m["due"], m["days_late"], m["result"], _round(m["percent"])]
-            for b in dash.behind_schedule() for m in b["missing"]]
-    return pd.DataFrame(rows, columns=["Learner", "Team", "Assignment", "Title", "Due", "Days late", "Result", "Score (%)"])
+    rows = [[b["learner"], b["team"] or None, m["assignment"], m["title"], m["due"], m["days_late"], _state(dash, m["result"]),
+             _round(m["percent"])] for b in dash.behind_schedule() for m in b["missing"]]
+    return pd.DataFrame(rows, columns=[_x(dash, k) for k in ("learner", "team", "assignment", "title", "due", "days_late", "result",
+                                                             "score_percent")])
 
 
 def _widths(ws, widths: dict[int, float]) -> None:
@@ -195,31 +222,34 @@ def _widths(ws, widths: dict[int, float]) -> None:
         ws.column_dimensions[get_column_letter(j)].width = w
 
 
-def write_xlsx(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course progress") -> Path:
-    """The workbook (see the module docstring)."""
+def write_xlsx(dash: Dashboard, path: str | os.PathLike, *, title: str | None = None) -> Path:
+    """The workbook (see the module docstring), in the dashboard's language."""
     import pandas as pd
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
+    title = title or dash.text("title")
+    sheets = sheet_names(dash.lang)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tables = summary_tables(dash)
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         # Summary: a title, the headline numbers, then a table per assignment, team and level.
         facts = tables["facts"]
-        row = _table(writer, "Summary", facts, 3, header=False,
+        row = _table(writer, sheets["summary"], facts, 3, header=False,
                      styler=facts.style.map(lambda _: "font-weight: bold", subset=["value"]))
         headings = {}
-        for key, label in (("assignments", "Per assignment"), ("team", "Per team"), ("level", "Per level")):
+        for key, label in (("assignments", _x(dash, "per_assignment")), ("team", _x(dash, "per_team")), ("level", _x(dash, "per_level"))):
             if key not in tables:
                 continue
             heading = row + 2  # a blank row, the heading, then the table
             headings[heading] = label
-            row = _table(writer, "Summary", tables[key], heading)
-        ws = writer.sheets["Summary"]
+            row = _table(writer, sheets["summary"], tables[key], heading)
+        ws = writer.sheets[sheets["summary"]]
         ws["A1"] = title
         ws["A1"].font = Font(bold=True, size=16)
-        ws["A2"] = f"{dash.programme.name} · as of {dash.as_of.isoformat()}" + (" · learners pseudonymised" if dash.pseudonymised else "")
+        ws["A2"] = _x(dash, "as_of", programme=dash.programme_name, day=dash.as_of.isoformat()) + (
+            " · " + dash.text("pseudonymised") if dash.pseudonymised else "")
         ws["A2"].font = Font(color=MUTED.lstrip("#").upper())
         for r, label in headings.items():
             ws.cell(row=r, column=1, value=label).font = Font(bold=True, size=13)
@@ -227,29 +257,29 @@ def write_xlsx(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course
 
         # Progress: the rows.
         frame = progress_frame(dash)
-        _table(writer, "Progress", frame, 0)
-        wp = writer.sheets["Progress"]
+        _table(writer, sheets["progress"], frame, 0)
+        wp = writer.sheets[sheets["progress"]]
         wp.freeze_panes = "C2"
         wp.auto_filter.ref = f"A1:{get_column_letter(len(FIELDS))}{len(frame) + 1}"
         _widths(wp, {j: 16 for j in range(1, len(FIELDS) + 1)})
 
         # Heatmap: learner × assignment in the dashboard's colours, and what the colours mean.
         values, css = heatmap_frames(dash)
-        end = _table(writer, "Heatmap", values, 0, styler=values.style.apply(lambda _: css, axis=None))
-        legend = pd.DataFrame([f"{s}: {help_text(s)}" for s in reversed(RESULTS)], columns=["legend"])
+        end = _table(writer, sheets["heatmap"], values, 0, styler=values.style.apply(lambda _: css, axis=None))
+        legend = pd.DataFrame([f"{_state(dash, s)}: {help_text(s, dash.lang)}" for s in reversed(RESULTS)], columns=["legend"])
         legend_css = pd.DataFrame([_cell_css(s).replace("text-align: center", "text-align: left") for s in reversed(RESULTS)], columns=["legend"])
-        _table(writer, "Heatmap", legend, end + 2, header=False, styler=legend.style.apply(lambda _: legend_css, axis=None))
-        wh = writer.sheets["Heatmap"]
-        wh.cell(row=end + 2, column=1, value="Numbers are % of the points (fully graded). Colours:").font = Font(color=MUTED.lstrip("#").upper())
+        _table(writer, sheets["heatmap"], legend, end + 2, header=False, styler=legend.style.apply(lambda _: legend_css, axis=None))
+        wh = writer.sheets[sheets["heatmap"]]
+        wh.cell(row=end + 2, column=1, value=_x(dash, "heatmap_note")).font = Font(color=MUTED.lstrip("#").upper())
         wh.freeze_panes = "C2"
         _widths(wh, {1: 26, 2: 14, **{j: 17 for j in range(3, 4 + len(dash.columns))}})
 
         # Behind schedule.
         behind = behind_frame(dash)
-        _table(writer, "Behind schedule", behind, 0)
-        wb_ = writer.sheets["Behind schedule"]
+        _table(writer, sheets["behind"], behind, 0)
+        wb_ = writer.sheets[sheets["behind"]]
         if behind.empty:
-            wb_.cell(row=2, column=1, value="Nobody is behind the schedule.")
+            wb_.cell(row=2, column=1, value=_x(dash, "nobody_behind"))
         _widths(wb_, {1: 26, 2: 14, 3: 20, 4: 24, 5: 12, 6: 10, 7: 16, 8: 10})
         writer.book.properties.creator = "genlab report"
         writer.book.properties.title = title

@@ -7,6 +7,9 @@ workshop titles and level names are wrapped to the width they have (measured wit
 renderer, not guessed from a character count), shortened with "…" only past a few lines, and
 every figure is sized from the measured extent of its labels (:func:`axes_margins`). The HTML page
 shows the full names on hover (:mod:`genlab.course.progress.html`).
+
+Titles, axes, legends and notes are in the dashboard's language (``dash.lang``: the ``[report]``
+table of assets/i18n); labels are measured after translation, so Spanish words fit as well.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from genlab.core.imaging import figure_png
 from genlab.course.progress.dashboard import Dashboard, cell_text, kpi_items, missing_text
-from genlab.course.progress.formats import fmt_day
+from genlab.course.progress.formats import fmt_day, month_abbr, text
 from genlab.course.progress.states import (
     BELOW,
     COLOURS,
@@ -29,6 +32,7 @@ from genlab.course.progress.states import (
     PASSED,
     RESULTS,
     TEXT_COLOURS,
+    state_name,
 )
 
 DPI = 100  # the figures' own resolution: layout is measured at it; PNGs are saved at any dpi
@@ -173,11 +177,11 @@ class Geometry:
         return f"{self.x0:.5f} {self.y0:.5f} {self.x1:.5f} {self.y1:.5f}"
 
 
-def column_label(c: dict, width_px: float, renderer, fontsize: float) -> str:
+def column_label(c: dict, width_px: float, renderer, fontsize: float, lang: str = "en") -> str:
     """A column's title wrapped to its width, then its due date and pass mark (or "not released")."""
     head = fit_text(c["title"], width_px, renderer, fontsize, max_lines=5)
-    due = f"due {c['due'].day} {c['due']:%b}" if c["due"] else "no due date"
-    sub = f"pass ≥ {c['pass_mark']:.0f}%" if c["released"] else "not released yet"
+    due = text("column_due", lang, day=f"{c['due'].day} {month_abbr(c['due'].month, lang)}") if c["due"] else text("column_no_due", lang)
+    sub = text("column_pass", lang, percent=f"{c['pass_mark']:.0f}") if c["released"] else text("not_released", lang)
     return "\n".join([head, fit_text(due, width_px, renderer, fontsize, max_lines=2), fit_text(sub, width_px, renderer, fontsize, max_lines=2)])
 
 
@@ -206,12 +210,12 @@ def draw_heatmap(ax, dash: Dashboard, *, compact: bool = False, fontsize: float 
             if not c["released"]:
                 ax.add_patch(Rectangle((j + gap, i + gap), 1 - 2 * gap, 1 - 2 * gap, fill=False, hatch="///", edgecolor="#cbd5e1", linewidth=0))
             if not compact or r["result"] in (PASSED, BELOW):
-                ax.text(j + 0.5, i + 0.52, cell_text(r), ha="center", va="center", fontsize=fs, color=TEXT_COLOURS[r["result"]],
+                ax.text(j + 0.5, i + 0.52, cell_text(r, dash.lang), ha="center", va="center", fontsize=fs, color=TEXT_COLOURS[r["result"]],
                         fontweight="bold" if r["result"] in (PASSED, BELOW) else "normal")
     ax.set_yticks([i + 0.5 for i in range(nrows)])
     ax.set_yticklabels([lr["name"] for lr, _ in grid])
     ax.set_xticks([j + 0.5 for j in range(ncols)])
-    ax.set_xticklabels([column_label(c, 0.9 * column_px, renderer, fs) for c in cols], fontsize=fs, color=INK)
+    ax.set_xticklabels([column_label(c, 0.9 * column_px, renderer, fs, dash.lang) for c in cols], fontsize=fs, color=INK)
     ax.xaxis.tick_top()
     for j in range(1, ncols):  # lines between levels
         if cols[j]["level"] != cols[j - 1]["level"]:
@@ -224,7 +228,7 @@ def draw_heatmap(ax, dash: Dashboard, *, compact: bool = False, fontsize: float 
     for i, (lr, rows) in enumerate(grid):
         k = sum(rows[j]["result"] == PASSED for j in released)
         team = lr.get("team") or ""
-        ax.text(ncols + 0.08, i + 0.52, f"{k}/{len(released)} passed" + (f"   {team}" if team else ""),
+        ax.text(ncols + 0.08, i + 0.52, dash.text("row_passed", k=k, n=len(released)) + (f"   {team}" if team else ""),
                 ha="left", va="center", fontsize=fs, color=MUTED)
     labels_pt = max((t.get_window_extent(renderer).height for t in ax.get_xticklabels()), default=0) * 72 / DPI
     return level_headers(ax, dash, above_pt=labels_pt + ax.xaxis.get_major_ticks()[0].get_pad() + 5 if cols else 0,
@@ -245,7 +249,7 @@ def level_headers(ax, dash: Dashboard, *, above_pt: float, column_px: float, fon
     for j in range(1, n + 1):
         if j == n or cols[j]["level"] != cols[start]["level"]:
             width = (j - start) * column_px - 12
-            name = cols[start]["level_name"]
+            name = dash.name(cols[start]["level_name"])
             t = ax.annotate(fit_text(name, width, renderer, fontsize, weight="bold", max_lines=5),
                             xy=((start + j) / 2 / n, 1), xycoords="axes fraction", xytext=(0, above_pt),
                             textcoords="offset points", ha="center", va="bottom", fontsize=fontsize, fontweight="bold",
@@ -256,10 +260,10 @@ def level_headers(ax, dash: Dashboard, *, above_pt: float, column_px: float, fon
     return texts
 
 
-def legend_handles():
+def legend_handles(lang: str = "en"):
     from matplotlib.patches import Patch
 
-    return [Patch(facecolor=COLOURS[s], edgecolor="none", label=s) for s in reversed(RESULTS)]
+    return [Patch(facecolor=COLOURS[s], edgecolor="none", label=state_name(s, lang)) for s in reversed(RESULTS)]
 
 
 def _heat_axes_size(dash: Dashboard, row_h: float) -> tuple[float, float]:
@@ -280,7 +284,7 @@ def heatmap_figure(dash: Dashboard, *, heading: str | None = None):
         fig.text(0.02, 1 - (pad + 0.3) / height, heading, ha="left", va="baseline", fontsize=13, fontweight="bold", color=INK)
     ax = fig.add_axes(((pad + m.left) / width, (pad + legend_h + m.bottom) / height, grid_w / width, grid_h / height))
     headers = draw_heatmap(ax, dash)
-    fig.legend(handles=legend_handles(), loc="lower center", ncol=5, frameon=False, fontsize=8.5,
+    fig.legend(handles=legend_handles(dash.lang), loc="lower center", ncol=5, frameon=False, fontsize=8.5,
                bbox_to_anchor=(0.5, pad / height), handlelength=1.2, columnspacing=1.6, borderaxespad=0)
     pos = ax.get_position()
     geo = Geometry(float(pos.x0), float(1 - pos.y1), float(pos.x1), float(1 - pos.y0),
@@ -288,8 +292,8 @@ def heatmap_figure(dash: Dashboard, *, heading: str | None = None):
     fig.canvas.draw()
     renderer = _renderer(fig)
     W, H = fig.bbox.width, fig.bbox.height
-    for text, full in [*zip(ax.get_xticklabels(), [c["title"] for c in dash.columns]), *headers]:
-        b = text.get_window_extent(renderer)
+    for label, full in [*zip(ax.get_xticklabels(), [c["title"] for c in dash.columns]), *headers]:
+        b = label.get_window_extent(renderer)
         geo.labels.append((b.x0 / W, 1 - b.y1 / H, b.x1 / W, 1 - b.y0 / H, full))
     return fig, geo
 
@@ -300,13 +304,13 @@ def heatmap_figure(dash: Dashboard, *, heading: str | None = None):
 BAR_LABEL_WIDTH = 2.3  # inches: longer team and level names wrap
 
 
-def draw_completion_bars(ax, groups: list[dict], title: str, *, fontsize: float = 9) -> None:
+def draw_completion_bars(ax, groups: list[dict], title: str, *, fontsize: float = 9, lang: str = "en") -> None:
     """One 100 % stacked bar per group: the share of its learner × assignment cells in each state.
     Group names wrap to two lines of :data:`BAR_LABEL_WIDTH` (then "…")."""
     ax.set_title(title, loc="left", fontsize=fontsize + 2, fontweight="bold", color=INK, pad=8)
     _style(ax)
     if not groups:
-        ax.text(0.5, 0.5, "nothing yet", transform=ax.transAxes, ha="center", va="center", color=MUTED)
+        ax.text(0.5, 0.5, text("nothing_yet", lang), transform=ax.transAxes, ha="center", va="center", color=MUTED)
         ax.set_xticks([])
         ax.set_yticks([])
         return
@@ -327,7 +331,7 @@ def draw_completion_bars(ax, groups: list[dict], title: str, *, fontsize: float 
                     ax.text(left + share / 2, y, label, ha="center", va="center", fontsize=fontsize - 1,
                             color=TEXT_COLOURS[s], fontweight="bold")
             left += share
-        ax.text(101.5, y, bar_note(g), ha="left", va="center", fontsize=fontsize - 0.5, color=MUTED)
+        ax.text(101.5, y, bar_note(g, lang), ha="left", va="center", fontsize=fontsize - 0.5, color=MUTED)
     ax.set_yticks(ys)
     labels = [f"{g['label']} ({g['learners']})" if "complete" not in g else g["label"] for g in groups]
     ax.set_yticklabels([fit_text(s, BAR_LABEL_WIDTH * DPI, renderer, fontsize, max_lines=2) for s in labels],
@@ -340,17 +344,17 @@ def draw_completion_bars(ax, groups: list[dict], title: str, *, fontsize: float 
     ax.set_axisbelow(True)
 
 
-def bar_note(g: dict) -> str:
+def bar_note(g: dict, lang: str = "en") -> str:
     """"38% passed · 15/40 completed" beside a group's bar."""
-    note = f"{g['passed_percent']:.0f}% passed" if g["passed_percent"] is not None else "not released yet"
+    note = text("bar_passed", lang, percent=f"{g['passed_percent']:.0f}") if g["passed_percent"] is not None else text("not_released", lang)
     if "complete" in g and g["cells"]:
-        note += f" · {g['complete']}/{g['learners']} completed"
+        note += " · " + text("bar_completed", lang, k=g["complete"], n=g["learners"])
     return note
 
 
 def draw_score_histogram(ax, dash: Dashboard, *, fontsize: float = 9) -> None:
     """How graded submissions scored: bars of 10 %, passed green and under the pass mark red."""
-    ax.set_title("Scores of graded work", loc="left", fontsize=fontsize + 2, fontweight="bold", color=INK, pad=8)
+    ax.set_title(dash.text("scores"), loc="left", fontsize=fontsize + 2, fontweight="bold", color=INK, pad=8)
     _style(ax)
     scores = dash.scores()
     edges = list(range(0, 101, 10))
@@ -360,12 +364,12 @@ def draw_score_histogram(ax, dash: Dashboard, *, fontsize: float = 9) -> None:
         k = min(int(max(r["percent"], 0.0) // 10), 9)
         (passed if r["result"] == PASSED else below)[k] += 1
     centers = [e + 5 for e in edges[:-1]]
-    ax.bar(centers, below, width=9, color=COLOURS[BELOW], label=BELOW)
-    ax.bar(centers, passed, width=9, bottom=below, color=COLOURS[PASSED], label=PASSED)
+    ax.bar(centers, below, width=9, color=COLOURS[BELOW], label=state_name(BELOW, dash.lang))
+    ax.bar(centers, passed, width=9, bottom=below, color=COLOURS[PASSED], label=state_name(PASSED, dash.lang))
     mark = dash.programme.pass_mark
     top = max([p + b for p, b in zip(passed, below)] + [1])
     ax.axvline(mark, color=INK, linestyle=(0, (4, 3)), linewidth=1)
-    ax.text(mark, top * 1.12, f" pass mark {mark:.0f}%", fontsize=fontsize - 1, color=INK, va="bottom",
+    ax.text(mark, top * 1.12, " " + dash.text("pass_mark_line", percent=f"{mark:.0f}"), fontsize=fontsize - 1, color=INK, va="bottom",
             ha="left" if mark <= 75 else "right")
     ax.set_xlim(0, 100)
     ax.set_ylim(0, top * 1.3)
@@ -378,9 +382,9 @@ def draw_score_histogram(ax, dash: Dashboard, *, fontsize: float = 9) -> None:
     if scores:
         values = sorted(r["percent"] for r in scores)
         median = values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
-        ax.set_xlabel(f"{len(scores)} graded submissions · median {median:.0f}%", fontsize=fontsize - 0.5, color=MUTED)
+        ax.set_xlabel(dash.text("graded_median", n=len(scores), percent=f"{median:.0f}"), fontsize=fontsize - 0.5, color=MUTED)
     else:
-        ax.set_xlabel("nothing graded yet", fontsize=fontsize - 0.5, color=MUTED)
+        ax.set_xlabel(dash.text("nothing_graded"), fontsize=fontsize - 0.5, color=MUTED)
 
 
 def _fitted(draw, width: float, height: float, pad: float = 0.15):
@@ -400,8 +404,8 @@ def bar_rows_height(groups: list[dict]) -> float:
 def bars_figure(dash: Dashboard, key: str):
     """Completion by team (``key="team"``) or by level (``"level"``)."""
     groups = dash.completion_by(key)
-    title = "Completion by team" if key == "team" else "Completion by level"
-    return _fitted(lambda ax: draw_completion_bars(ax, groups, title), 2.5, bar_rows_height(groups))
+    title = dash.text("by_team" if key == "team" else "by_level")
+    return _fitted(lambda ax: draw_completion_bars(ax, groups, title, lang=dash.lang), 2.5, bar_rows_height(groups))
 
 
 def histogram_figure(dash: Dashboard):
@@ -416,19 +420,20 @@ def behind_lines(dash: Dashboard, limit: int = 8) -> list[str]:
     lines = []
     behind = dash.behind_schedule()
     for b in behind[:limit]:
-        what = ", ".join(f"{m['title']} ({missing_text(m)})" for m in b["missing"][:3])
-        more = f" +{len(b['missing']) - 3} more" if len(b["missing"]) > 3 else ""
+        what = ", ".join(f"{m['title']} ({missing_text(m, dash.lang)})" for m in b["missing"][:3])
+        more = " " + dash.text("more", n=len(b["missing"]) - 3) if len(b["missing"]) > 3 else ""
         team = f" [{b['team']}]" if b["team"] else ""
         lines.append(f"{b['learner']}{team}: {what}{more}")
     if len(behind) > limit:
-        lines.append(f"… and {len(behind) - limit} more (see the report)")
+        lines.append(dash.text("and_more", n=len(behind) - limit))
     return lines
 
 
-def snapshot_figure(dash: Dashboard, *, title: str = "Course progress"):
+def snapshot_figure(dash: Dashboard, *, title: str | None = None):
     """One page for the monthly e-mail: headline numbers, the heatmap and who is behind (left),
     completion by team and by level and the score distribution (right). Grows with the class and
     with its labels."""
+    title = title or dash.text("title")
     nrows = len(dash.learners)
     teams = dash.completion_by("team") if dash.has_teams() else []
     levels = dash.completion_by("level")
@@ -449,9 +454,9 @@ def snapshot_figure(dash: Dashboard, *, title: str = "Course progress"):
     # Right column: blocks measured the same way.
     bar_w, hist_w, hist_h = 3.0, 5.6, 1.9
     blocks = []
-    for groups, label in ((teams, "Completion by team"), (levels, "Completion by level")):
+    for groups, label in ((teams, dash.text("by_team")), (levels, dash.text("by_level"))):
         if groups:
-            draw = (lambda g, lab: lambda ax: draw_completion_bars(ax, g, lab))(groups, label)
+            draw = (lambda g, lab: lambda ax: draw_completion_bars(ax, g, lab, lang=dash.lang))(groups, label)
             blocks.append((draw, bar_w, bar_rows_height(groups) * 0.9, axes_margins(draw, bar_w, bar_rows_height(groups) * 0.9)))
     draw_hist = lambda ax: draw_score_histogram(ax, dash)  # noqa: E731
     blocks.append((draw_hist, hist_w, hist_h, axes_margins(draw_hist, hist_w, hist_h)))
@@ -469,36 +474,36 @@ def snapshot_figure(dash: Dashboard, *, title: str = "Course progress"):
     def axes(x_in, top_in, w_in, h_in):
         return fig.add_axes((x_in / width, 1 - (top_in + h_in) / height, w_in / width, h_in / height))
 
-    def text(x_in, top_in, s, **kw):
-        return fig.text(x_in / width, 1 - top_in / height, s, va="baseline", **kw)
+    def put(x_in, top_in, s, **kw):
+        return fig.text(x_in / width, 1 - top_in / height, s, **{"va": "baseline", **kw})
 
-    text(pad, 0.6, title, fontsize=22, fontweight="bold", color=INK)
-    sub = f"{dash.programme.name} · as of {fmt_day(dash.as_of)}"
+    put(pad, 0.6, title, fontsize=22, fontweight="bold", color=INK)
+    sub = dash.text("as_of", programme=dash.programme_name, day=fmt_day(dash.as_of, dash.lang))
     if dash.pseudonymised:
-        sub += " · learners pseudonymised"
-    text(pad, 0.95, sub, fontsize=11, color=MUTED)
+        sub += " · " + dash.text("pseudonymised")
+    put(pad, 0.95, sub, fontsize=11, color=MUTED)
     kx = pad
+    renderer = _renderer(fig)
     for value, label in kpi_items(dash):
-        text(kx, 1.5, value, fontsize=19, fontweight="bold", color=INK)
-        text(kx, 1.76, label, fontsize=9, color=MUTED)
+        put(kx, 1.5, value, fontsize=19, fontweight="bold", color=INK)
+        # Below the number, wrapped to its 2.6-inch slot: a second line grows down, never into the number.
+        put(kx, 1.67, fit_text(label, 2.45 * DPI, renderer, 9, max_lines=2), fontsize=9, color=MUTED, va="top")
         kx += 2.6
     if not has_grid:
         what = "assignments" if not dash.columns else "learners"
-        text(pad, 2.6, f"No {what} in the gradebook yet.", fontsize=14, color=MUTED)
+        put(pad, 2.6, dash.text("none_yet", what=dash.text(f"none_{what}")), fontsize=14, color=MUTED)
     else:
         draw_grid(axes(heat_x, heat_top, grid_w, grid_h))
-        fig.legend(handles=legend_handles(), loc="upper left", ncol=5, frameon=False, fontsize=9,
+        fig.legend(handles=legend_handles(dash.lang), loc="upper left", ncol=5, frameon=False, fontsize=9,
                    bbox_to_anchor=(heat_x / width, 1 - legend_top / height), borderaxespad=0,
                    handlelength=1.2, columnspacing=1.4)
-    text(pad, behind_top, "Behind the schedule", fontsize=12, fontweight="bold", color=INK)
-    renderer = _renderer(fig)
-    for i, line in enumerate(behind or ["Nobody: everything due is passed or handed in."]):
-        text(pad, behind_top + 0.35 + 0.24 * i, fit_text(line, left_w * DPI, renderer, 8.5, max_lines=1),
+    put(pad, behind_top, dash.text("behind"), fontsize=12, fontweight="bold", color=INK)
+    for i, line in enumerate(behind or [dash.text("nobody_behind_short")]):
+        put(pad, behind_top + 0.35 + 0.24 * i, fit_text(line, left_w * DPI, renderer, 8.5, max_lines=1),
              fontsize=8.5, color=BEHIND if behind else MUTED)
     for draw, x, t, w, h in placed:
         draw(axes(x, t, w, h))
-    text(pad, height - 0.2, f"genlab · nbgrader gradebook · pass mark {dash.programme.pass_mark:.0f}% unless a workshop sets its own"
-         + " · handed in and waiting for grading does not count as behind", fontsize=8, color=MUTED)
+    put(pad, height - 0.2, dash.text("snapshot_footer", percent=f"{dash.programme.pass_mark:.0f}"), fontsize=8, color=MUTED)
     return fig
 
 
@@ -513,15 +518,16 @@ def write_png(fig, path: str | os.PathLike, dpi: int = PNG_DPI) -> Path:
     return path
 
 
-def write_pdf(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course progress") -> Path:
+def write_pdf(dash: Dashboard, path: str | os.PathLike, *, title: str | None = None) -> Path:
     """The snapshot as a PDF: page 1 the overview, then the full heatmap (a page per 30 learners),
     then who is behind the schedule."""
     import matplotlib
     from matplotlib.backends.backend_pdf import PdfPages
 
+    title = title or dash.text("title")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"Title": f"{title}: {dash.programme.name}", "Creator": "genlab report", "Producer": "genlab", "Author": None}
+    meta = {"Title": f"{title}: {dash.programme_name}", "Creator": "genlab report", "Producer": "genlab", "Author": None}
     with matplotlib.rc_context({"pdf.fonttype": 42}), PdfPages(path, metadata=meta) as pdf:  # TrueType: crisp, searchable
         pdf.savefig(snapshot_figure(dash, title=title), facecolor="white")
         learners = dash.learner_order()
@@ -529,7 +535,7 @@ def write_pdf(dash: Dashboard, path: str | os.PathLike, *, title: str = "Course 
         if len(learners) > per_page:
             for start in range(0, len(learners), per_page):
                 part = _subset(dash, learners[start : start + per_page])
-                heading = f"Who is where ({start + 1}–{min(start + per_page, len(learners))} of {len(learners)})"
+                heading = dash.text("who_is_where_part", first=start + 1, last=min(start + per_page, len(learners)), n=len(learners))
                 fig, _ = heatmap_figure(part, heading=heading)
                 pdf.savefig(fig, facecolor="white")
         behind = dash.behind_schedule()
@@ -557,11 +563,12 @@ def behind_pages(dash: Dashboard, behind: list[dict]):
         if fig is None:
             fig = _figure(W, H)
             renderer = _renderer(fig)
-            fig.text(0.05, 0.93, f"Behind the schedule on {fmt_day(dash.as_of)}", fontsize=16, fontweight="bold", color=INK)
-            fig.text(0.05, 0.895, "Assignments past their due date that are not started or under the pass mark.", fontsize=10, color=MUTED)
+            fig.text(0.05, 0.93, dash.text("behind_on", day=fmt_day(dash.as_of, dash.lang)), fontsize=16, fontweight="bold", color=INK)
+            fig.text(0.05, 0.895, dash.text("behind_intro"), fontsize=10, color=MUTED)
             pages.append(fig)
             yy = 0.84
-        what = "; ".join(f"{m['title']} ({missing_text(m)}, {m['days_late']} days)" for m in b["missing"])
+        what = "; ".join(dash.text("behind_what", title=m["title"], what=missing_text(m, dash.lang), days=m["days_late"])
+                         for m in b["missing"])
         cells = [
             (0.05, fit_text(b["learner"], 0.19 * W * DPI, renderer, 10, weight="bold", max_lines=2), {"fontsize": 10, "fontweight": "bold", "color": INK}),
             (0.25, fit_text(b["team"], 0.12 * W * DPI, renderer, 10, max_lines=2) if b["team"] else "", {"fontsize": 10, "color": MUTED}),

@@ -1,5 +1,6 @@
 """How progress numbers, days and times are written, the same in every output (HTML, figures,
-CSV, XLSX, the app)."""
+CSV, XLSX, the app), and the report's words in the reader's language (:func:`text`: the
+``[report]`` table of assets/i18n, English and Mexican Spanish)."""
 
 from __future__ import annotations
 
@@ -20,9 +21,21 @@ def pct(x: float | None) -> str:
     return "" if x is None else f"{x:.0f}%"
 
 
-def fmt_day(d: dt.date | None) -> str:
-    """"10 Dec 2026"; None → ""."""
-    return f"{d.day} {d:%b %Y}" if d else ""
+def text(key: str, lang: str = "en", **values) -> str:
+    """The report's text ``report.<key>`` (assets/i18n) in ``lang``, placeholders filled."""
+    from genlab.core.i18n import t
+
+    return t(f"report.{key}", lang, **values)
+
+
+def month_abbr(month: int, lang: str = "en") -> str:
+    """3 → "Mar" (en) or "mar" (es)."""
+    return text("months", lang).split()[month - 1]
+
+
+def fmt_day(d: dt.date | None, lang: str = "en") -> str:
+    """"10 Dec 2026" ("10 dic 2026" in Spanish); None → ""."""
+    return f"{d.day} {month_abbr(d.month, lang)} {d.year}" if d else ""
 
 
 def iso_utc(ts: dt.datetime | None) -> str:
@@ -62,12 +75,12 @@ def local(ts: dt.datetime | None, tz) -> dt.datetime | None:
     return ts.astimezone(tz)
 
 
-def fmt_time(ts: dt.datetime | None, tz, with_time: bool = True) -> str:
-    """"18 Nov 2026, 12:00" in ``tz`` (or just the day); None → ""."""
+def fmt_time(ts: dt.datetime | None, tz, with_time: bool = True, lang: str = "en") -> str:
+    """"18 Nov 2026, 12:00" in ``tz`` (or just the day; "18 nov 2026, 12:00" in Spanish); None → ""."""
     ts = local(ts, tz)
     if ts is None:
         return ""
-    out = f"{ts.day} {ts:%b %Y}"
+    out = fmt_day(ts.date(), lang)
     return f"{out}, {ts:%H:%M}" if with_time else out
 
 

@@ -12,6 +12,12 @@ Writes into ``--out`` (default ``reports/``):
 - ``progress.png`` and ``progress.pdf``: a snapshot for the monthly e-mail (PDF: overview page, the
   full heatmap for big classes, who is behind; :mod:`~genlab.course.progress.figures`).
 
+``--lang es|en`` picks the language people read in every file but the CSV: headings, labels,
+legends, notes and state names of the page, the pictures, the PDF and the workbook (sheet names and
+headers too), and the lines printed here. Default: the programme's ``language``
+(workshops/programme.toml), else Spanish. The CSV keeps its English column names and cells in both
+languages: it is data for other tools (:mod:`~genlab.course.progress.exports`).
+
 ``--pseudonymise`` writes every one of these with stable salted pseudonyms (``learner-3f9a2c``)
 instead of learner ids and names, and without e-mails: progress data is personal data (see
 :mod:`~genlab.course.progress.pseudonyms` for the salt). All numbers come from one
@@ -29,7 +35,7 @@ from pathlib import Path
 
 from genlab.course.progress import exports, figures
 from genlab.course.progress.dashboard import build_dashboard
-from genlab.course.progress.formats import zone, zone_name
+from genlab.course.progress.formats import text, zone, zone_name
 from genlab.course.progress.gradebook import Progress
 from genlab.course.progress.html import write_html
 from genlab.course.progress.options import (
@@ -41,17 +47,32 @@ from genlab.course.progress.options import (
 )
 
 DEFAULT_OUT = "reports"
+LANGUAGES = ("es", "en")
+#: Without --lang and without a language in the programme: a manager in Mexico City reads Spanish.
+DEFAULT_LANGUAGE = "es"
 
 
-def summary_line(progress: Progress) -> str:
+def report_language(lang: str | None = None, programme=None) -> str:
+    """``lang`` if given, else the programme's ``language``, else Spanish (only "es" and "en")."""
+    for value in (lang, getattr(programme, "language", "") if programme is not None else ""):
+        code = (value or "").strip().lower()[:2]
+        if code in LANGUAGES:
+            return code
+    return DEFAULT_LANGUAGE
+
+
+def summary_line(progress: Progress, lang: str = "en") -> str:
     """The one line the CLI prints."""
     n = len(progress.learners)
     if not progress.assignments:
-        return f"{n} learner{'s' if n != 1 else ''}, no assignments in the gradebook yet."
-    parts = []
-    for s in progress.assignment_summary():
-        parts.append(f"{s['assignment']} {s['submitted']}/{s['learners']} submitted, {s['graded']} graded")
-    return f"{n} learner{'s' if n != 1 else ''}: " + "; ".join(parts)
+        line = text("cli_summary_empty", lang, n=n)
+    else:
+        parts = [text("cli_summary_part", lang, assignment=s["assignment"], submitted=s["submitted"], learners=s["learners"],
+                      graded=s["graded"]) for s in progress.assignment_summary()]
+        line = text("cli_summary", lang, n=n, parts="; ".join(parts))
+    if n == 1:  # "1 learner", "1 participante"
+        line = line.replace(text("n_learners", lang, n=1), text("n_learners", lang, n=1)[:-1], 1)
+    return line
 
 
 def write_report(
@@ -63,14 +84,23 @@ def write_report(
     as_of: dt.date | None = None,
     pseudonymise: bool = False,
     salt: str | None = None,
-    title: str = "Course progress",
+    title: str | None = None,
+    lang: str | None = None,
 ) -> dict:
     """Write the dashboard into ``out``: ``progress.html``, ``.csv``, ``.xlsx``, ``.png`` and
     ``.pdf``, all from one :class:`~genlab.course.progress.dashboard.Dashboard`; returns
-    ``{"html": Path, "csv": ..., "xlsx": ..., "png": ..., "pdf": ..., "dashboard": Dashboard}``."""
+    ``{"html": Path, "csv": ..., "xlsx": ..., "png": ..., "pdf": ..., "dashboard": Dashboard}``.
+    ``lang``: "es" or "en" (default :func:`report_language`: the programme's, else Spanish);
+    ``title``: default "Course progress" in that language."""
     out = Path(out)
     tzname = zone_name(zone(timezone))
-    dash = build_dashboard(progress, programme, as_of=as_of, pseudonymise=pseudonymise, salt=salt, timezone=tzname)
+    if programme is None:
+        from genlab.course.progress.programme import load_programme
+
+        programme = load_programme()
+    lang = report_language(lang, programme)
+    title = title or text("title", lang)
+    dash = build_dashboard(progress, programme, as_of=as_of, pseudonymise=pseudonymise, salt=salt, timezone=tzname, lang=lang)
     return {
         "html": write_html(dash.progress, out / "progress.html", timezone=tzname, dashboard=dash, title=title),
         "csv": exports.write_csv(dash, out / "progress.csv"),
@@ -90,6 +120,9 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=date_arg, help="check the schedule on this day, YYYY-MM-DD (default: today)")
     add_pseudonym_options(p)
     add_timezone_option(p)
+    p.add_argument("--lang", choices=LANGUAGES, type=str.lower,
+                   help="language of the report (not of the CSV, which is data): es or en "
+                        "(default: the programme's `language`, else es)")
     p.set_defaults(run=run)
     return p
 
@@ -107,23 +140,19 @@ def run(args: argparse.Namespace) -> int:
     if inputs is None:
         return 2
     programme, progress = inputs
+    lang = report_language(getattr(args, "lang", None), programme)
     files = write_report(
         progress, args.out, timezone=args.timezone, programme=programme, as_of=args.as_of,
-        pseudonymise=args.pseudonymise, salt=args.salt,
+        pseudonymise=args.pseudonymise, salt=args.salt, lang=lang,
     )
     dash = files["dashboard"]
-    print(f"dashboard: {files['html']}")
-    print(f"table:     {files['csv']}")
-    print(f"workbook:  {files['xlsx']}")
-    print(f"snapshot:  {files['png']}  {files['pdf']}")
-    print(summary_line(progress))
+    print(text("cli_files", lang, **{k: files[k] for k in ("html", "csv", "xlsx", "png", "pdf")}))
+    print(summary_line(progress, lang))
     k = dash.kpis()
-    print(
-        f"{k['completed_programme']} of {k['learners']} completed every required level; "
-        f"{k['behind']} behind the schedule on {dash.as_of.isoformat()}; {k['waiting_for_trainers']} waiting for grading."
-    )
+    print(text("cli_totals", lang, completed=k["completed_programme"], learners=k["learners"], behind=k["behind"],
+               day=dash.as_of.isoformat(), waiting=k["waiting_for_trainers"]))
     if args.pseudonymise:
-        print("Learners are pseudonymised in every file.")
+        print(text("cli_pseudonymised", lang))
     return 0
 
 

@@ -20,8 +20,9 @@ There is no "in progress": nbgrader keeps no record of a learner fetching an ass
 working on it (only hand-ins reach the trainer), so the trainer's side cannot tell it apart from
 "not started".
 
-The words are data (CSV cells, ``data-status`` attributes) and stay English; what they mean
-(``help_text``) is in assets/i18n (``states.*``), in English and Mexican Spanish.
+The words are data (CSV cells, ``data-status`` attributes) and stay English; what people read
+(``state_name``, ``help_text``) is in assets/i18n (``report.states.*``, ``states.*``), in English
+and Mexican Spanish.
 """
 
 from __future__ import annotations
@@ -83,6 +84,13 @@ def help_text(state: str, lang: str = "en") -> str:
     from genlab.core.i18n import t
 
     return t(f"states.{LOOKS[state].key}", lang)
+
+
+def state_name(state: str, lang: str = "en") -> str:
+    """What the report shows for ``state`` (``lang``: "en" gives the word itself, "es" its Spanish)."""
+    from genlab.core.i18n import t
+
+    return t(f"report.states.{LOOKS[state].key}", lang)
 
 
 def result_of(status: str, percent: float | None, pass_mark: float) -> str:
