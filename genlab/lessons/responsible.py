@@ -71,6 +71,11 @@ KNOWN_LICENCES: dict[str, dict[str, str]] = {
         "summary": "Research and personal use only; commercial use needs a paid Stability AI membership.",
         "restrictions": "No commercial use (client work, ads, products) without a Stability AI licence.",
     },
+    "stability ai community license": {
+        "commercial": "check",
+        "summary": "Free for research, non-commercial use and organisations below a yearly revenue limit set by Stability AI; above it, an enterprise licence. The terms have changed before: read the current ones.",
+        "restrictions": "Check the current revenue limit and Stability AI's acceptable use policy before client work.",
+    },
     "ltx-video open weights license": {
         "commercial": "check",
         "summary": "Open weights with conditions that depend on who you are (e.g. company revenue) and how you use it.",
@@ -85,6 +90,7 @@ LICENCE_TEXT_IDS = {
     "creativeml openrail-m": "openrail",
     "creativeml open rail++-m": "openrail_plus",
     "stability ai non-commercial research community license": "stability_community",
+    "stability ai community license": "stability_community_2024",
     "ltx-video open weights license": "ltx",
 }
 
