@@ -13,6 +13,7 @@ import re
 
 from PIL import Image, ImageDraw, ImageFont
 
+from genlab.core.i18n import say
 
 def slug(text: str, words: int = 6) -> str:
     parts = re.findall(r"[a-z0-9]+", text.lower())[:words]
@@ -35,7 +36,7 @@ def contact_sheet(
     grid. `captions`: a line of text under each picture, shortened to the picture's width.
     """
     if not [i for i in images if i is not None]:
-        raise ValueError("No pictures to put on a contact sheet.")
+        raise ValueError(say("imaging.no_pictures"))
     cols, rows = grid_shape(len(images), cols)
     w = max(i.width for i in images if i is not None)
     h = max(i.height for i in images if i is not None)

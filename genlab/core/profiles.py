@@ -13,6 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from genlab import settings
+from genlab.core.i18n import say
 
 TASKS = ("txt2img", "img2img", "inpaint", "video", "i2v")
 MEMORY_STRATEGIES = (
@@ -74,10 +75,7 @@ class Profile:
     def check_size(self, width: int, height: int) -> None:
         if self.sizes and (width, height) not in self.sizes:
             allowed = ", ".join(f"{w}x{h}" for w, h in self.sizes)
-            raise ProfileError(
-                f"Profile '{self.name}' makes pictures of {allowed} pixels, not {width}x{height}. "
-                f"Pick one of those sizes (or a profile made for the size you need)."
-            )
+            raise ProfileError(say("profiles.wrong_size", name=self.name, allowed=allowed, size=f"{width}x{height}"))
 
 
 def _source(data: dict | str | None, name: str, what: str) -> ModelSource | None:
@@ -154,8 +152,5 @@ def get_profile(name: str | None = None, *, video: bool = False) -> Profile:
     name = name or default_profile_name(video=video)
     profiles = all_profiles()
     if name not in profiles:
-        raise ProfileError(
-            f"There is no profile called '{name}'. Profiles: {', '.join(profiles)}. "
-            f"Run `genlab doctor` to see which one fits this machine."
-        )
+        raise ProfileError(say("profiles.unknown", name=name, profiles=", ".join(profiles)))
     return profiles[name]

@@ -24,6 +24,8 @@ from pathlib import Path
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
 
+from genlab.core.i18n import say
+
 RECIPE_VERSION = 1
 
 
@@ -158,7 +160,7 @@ def save_png(image: Image.Image, recipe: Recipe, path: str | Path) -> Path:
     """Save `image` as a PNG with its recipe inside (both chunks)."""
     path = Path(path)
     if path.suffix.lower() != ".png":
-        raise ValueError(f"Recipes live in PNG files; '{path.name}' is not a .png name.")
+        raise ValueError(say("recipe.not_png", name=path.name))
     path.parent.mkdir(parents=True, exist_ok=True)
     image.save(path, format="PNG", pnginfo=recipe.png_info())
     return path
@@ -179,11 +181,8 @@ def read_recipe(source: str | Path | Image.Image) -> Recipe:
             return Recipe.from_dict(json.loads(text["genlab"]))
         except (json.JSONDecodeError, TypeError) as err:
             if "parameters" not in text:
-                raise ValueError(f"The genlab recipe in {name} is damaged ({err}).") from err
+                raise ValueError(say("recipe.damaged", name=name, error=err)) from err
     if "parameters" in text:
         return Recipe.from_parameters(text["parameters"])
     fmt = image.format or "unknown"
-    raise ValueError(
-        f"{name} carries no recipe (format {fmt}). Recipes live in PNG text chunks written by genlab "
-        "or AUTOMATIC1111; tools that convert to JPEG/WebP or strip metadata remove them."
-    )
+    raise ValueError(say("recipe.none", name=name, format=fmt))

@@ -12,6 +12,7 @@ import tomllib
 from functools import lru_cache
 
 from genlab import settings
+from genlab.core.i18n import say
 
 generation_lock = threading.RLock()  # a scheduler holds state while it runs: one run at a time per process
 
@@ -41,7 +42,7 @@ def make_scheduler(name: str, base_config):
 
     table = samplers()
     if name not in table:
-        raise ValueError(f"Unknown sampler '{name}'. Choose one of: {', '.join(table)}.")
+        raise ValueError(say("samplers.unknown", name=name, choices=", ".join(table)))
     spec = table[name]
     cls = getattr(diffusers, spec["scheduler"])
     # Start from the model's own scheduler settings (betas, timesteps), then the sampler's options.
