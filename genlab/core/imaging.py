@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from genlab.core.i18n import say
 
+
 def slug(text: str, words: int = 6) -> str:
     parts = re.findall(r"[a-z0-9]+", text.lower())[:words]
     return "-".join(parts) or "untitled"
