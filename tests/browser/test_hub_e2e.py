@@ -28,6 +28,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +37,8 @@ import time
 from pathlib import Path
 
 import pytest
+
+from genlab import settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser, pytest.mark.timeout(1500)]
 
@@ -217,12 +220,19 @@ def _close_modal(page):
 
 
 # ---- learners fetch, answer, submit ------------------------------------------------------------------------
-RIGHT = {
-    "task1_answer": 'first = genlab.generate(PROMPT, seed=7)\nfirst.save(OUT / "first.png")\nfirst.image\n',
-    "task2_answer": "twin_1 = genlab.generate(PROMPT, seed=7).image\ntwin_2 = genlab.generate(PROMPT, seed=7).image\n"
-                    "other = genlab.generate(PROMPT, seed=8).image\ngenlab.contact_sheet([twin_1, twin_2, other])\n",
-    "task3_answer": 'quick = genlab.generate(PROMPT, seed=7, steps=10, guidance=3.5)\nquick.save(OUT / "quick.png")\nquick.image\n',
-}
+def _solutions(assignment: str) -> dict[str, str]:
+    """The answer cells of the exercise's source, solution markers taken out: right answers that
+    follow the exercise as it is written (not a copy typed here)."""
+    nb = json.loads((settings.COURSE_DIR / "source" / assignment / f"{assignment}.ipynb").read_text())
+    out = {}
+    for cell in nb["cells"]:
+        meta = cell["metadata"].get("nbgrader", {})
+        if meta.get("solution") and cell["cell_type"] == "code":
+            out[meta["grade_id"]] = re.sub(r"^[ \t]*### (BEGIN|END) SOLUTION[ \t]*\n?", "", "".join(cell["source"]), flags=re.M)
+    return out
+
+
+RIGHT = _solutions(ASSIGNMENT)
 WRONG = {
     "task1_answer": 'first = genlab.generate("a cat", seed=3)\nfirst.save(OUT / "first.png")\n',
     "task2_answer": "twin_1 = genlab.generate(PROMPT, seed=1)\ntwin_2 = genlab.generate(PROMPT, seed=2)\nother = twin_1\n",
