@@ -72,7 +72,7 @@ def test_the_primer_runs_and_its_function_builds_the_prompt(capsys):
     primer = [c for c in _cells(LESSON, "code") if c.get("id", "").startswith("py-")]
     assert len(primer) == 4
     for cell in primer:
-        exec(cell.source, namespace)
+        exec(cell.source, namespace)  # noqa: S102 (the lesson's own code, run on purpose)
     assert namespace["make_prompt"]("orange", "square") == "a orange square on a white background"
     assert "a green heart on a white background" in capsys.readouterr().out
 
@@ -87,7 +87,7 @@ def _pretend_computers():
               and any(isinstance(t, ast.Name) and t.id in ("sizes", "pretend") for t in
                       (node.targets if isinstance(node, ast.Assign) else [node.target]))]
     namespace = {"genlab": genlab, "hardware": hardware}
-    exec(compile(ast.Module(body=wanted, type_ignores=[]), "task1_check", "exec"), namespace)
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), "task1_check", "exec"), namespace)  # noqa: S102 (the lesson's own code, run on purpose)
     return namespace["pretend"]
 
 

@@ -38,7 +38,7 @@ def _assignment(name: str) -> ast.stmt:
 
 def _lesson_value(name: str, profile: str, **given):
     namespace = {"defaults": genlab.get_profile(profile).defaults, **given}
-    exec(compile(ast.Module(body=[_assignment(name)], type_ignores=[]), "lesson 01", "exec"), namespace)
+    exec(compile(ast.Module(body=[_assignment(name)], type_ignores=[]), "lesson 01", "exec"), namespace)  # noqa: S102 (the lesson's own code, run on purpose)
     return namespace[name]
 
 
@@ -79,7 +79,7 @@ def test_diffusers_switches_guidance_off_at_1_or_below():
 
 def test_on_the_tiny_model_guidance_0_is_guidance_1_and_a_negative_prompt_needs_guidance_above_1():
     star = "a yellow star on a black background"
-    make = lambda **kw: genlab.generate(star, seed=3, steps=6, profile="tiny", **kw)  # noqa: E731
+    make = lambda **kw: genlab.generate(star, seed=3, steps=6, profile="tiny", **kw)
     assert lesson.same_pixels(make(guidance=0.0), make(guidance=1.0))
     assert lesson.same_pixels(make(guidance=1.0), make(guidance=1.0, negative_prompt="large"))
     neg_guidance = _lesson_value("neg_guidance", "tiny")
