@@ -165,10 +165,19 @@ def test_doctor_reason_in_english_is_the_recommendation_word_for_word(hw):
         assert reason_text(hw, name, video=video) == why
 
 
+def _empty_hub_cache(monkeypatch, tmp_path):
+    """An empty Hugging Face cache, whether or not huggingface_hub was imported already (it reads
+    HF_HUB_CACHE once, at import: after another test imported it, only its constant counts)."""
+    import huggingface_hub.constants
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path))
+
+
 def test_missing_model_message_in_spanish(es, monkeypatch, tmp_path):
     from genlab.core.pipelines import ModelNotFoundError, load_pipeline
 
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    _empty_hub_cache(monkeypatch, tmp_path)
     with pytest.raises(ModelNotFoundError) as err:
         load_pipeline("txt2img", "sd15")
     prof = get_profile("sd15")
@@ -182,7 +191,7 @@ def test_missing_model_message_in_spanish(es, monkeypatch, tmp_path):
 def test_missing_model_message_in_english(monkeypatch, tmp_path):
     from genlab.core.pipelines import ModelNotFoundError, load_pipeline
 
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    _empty_hub_cache(monkeypatch, tmp_path)
     with pytest.raises(ModelNotFoundError) as err:
         load_pipeline("txt2img", "sd15")
     assert str(err.value).startswith("Profile 'sd15' needs the model ")
