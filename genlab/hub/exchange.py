@@ -8,8 +8,8 @@ Configured for every account by ``genlab hub setup`` (``c.ExchangeFactory.submit
 
 The Assignments panel shows whatever nbgrader's server extension answers, and on a failed submit
 that is the whole Python traceback, in a dialog too narrow for its lines. This module is also a small
-Jupyter server extension (enabled for learners by ``genlab hub setup``): once nbgrader's
-assignment-list extension is loaded, a refused hand-in answers with the refusal alone, in lines short
+Jupyter server extension (enabled for learners by ``genlab hub setup``): it wraps nbgrader's
+assignment-list manager so that a refused hand-in answers with the refusal alone, in lines short
 enough for the dialog.
 """
 
@@ -50,19 +50,23 @@ def plain_refusal(traceback_text: str) -> str | None:
     return "\n".join(textwrap.fill(part, DIALOG_COLUMNS) for part in message.split("\n") if part.strip())
 
 
-def _plain_submit(manager) -> None:
-    original = manager.submit_assignment
+def _plain_submit(cls) -> None:
+    """Make `cls.submit_assignment` (nbgrader's assignment-list manager) answer a refusal with the
+    refusal alone. nbgrader has no setting for this text, so its method is wrapped, once."""
+    if getattr(cls, "genlab_plain_refusals", False):
+        return
+    original = cls.submit_assignment
 
-    def submit_assignment(course_id, assignment_id):
-        result = original(course_id, assignment_id)
+    def submit_assignment(self, course_id, assignment_id):
+        result = original(self, course_id, assignment_id)
         if not result.get("success"):
             plain = plain_refusal(str(result.get("value", "")))
             if plain:
                 result = {"success": False, "value": plain}
         return result
 
-    manager.submit_assignment = submit_assignment
-    manager.genlab_plain_refusals = True
+    cls.submit_assignment = submit_assignment
+    cls.genlab_plain_refusals = True
 
 
 def _jupyter_server_extension_points():
@@ -70,14 +74,9 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
-    """Wrap nbgrader's assignment-list manager once every extension is loaded (nbgrader's loads
-    after this one: extensions load in name order)."""
-    from tornado.ioloop import IOLoop
+    """Wrap nbgrader's assignment-list manager class (its server extension loads after this one,
+    in name order, and makes its manager from the class then)."""
+    from nbgrader.server_extensions.assignment_list.handlers import AssignmentList
 
-    def wrap():
-        manager = serverapp.web_app.settings.get("assignment_list_manager")
-        if manager is not None and not getattr(manager, "genlab_plain_refusals", False):
-            _plain_submit(manager)
-            serverapp.log.info("genlab: refused hand-ins answer in plain words")
-
-    IOLoop.current().add_callback(wrap)
+    _plain_submit(AssignmentList)
+    serverapp.log.info("genlab: refused hand-ins answer in plain words")

@@ -441,7 +441,9 @@ def test_learner_fetches_feedback(cohort):
     html = next(folder.glob(f"*/{ASSIGNMENT}.html"))
     rel = html.relative_to(cohort["hub"].home_of(ANA))
     page.goto(f"{cohort['running'].url}/user/{ANA}/files/{rel}")
-    expect(page.locator("body")).to_contain_text("first images", ignore_case=True)
+    # the learner fetched in the cohort's language (hub.toml: es): the feedback speaks it too
+    expect(page.locator("body")).to_contain_text("Primeras imágenes")
+    expect(page.locator("body")).to_contain_text("Tus resultados")
     shot(cohort, page, "11-learner-feedback-page")
 
 
