@@ -47,6 +47,7 @@ from genlab import settings
 from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
+ROUND_TRIP_SECONDS = 2400  # one exercise's autograde of all its test learners, both languages
 WRONG_ANSWERS_DIR = settings.REPO_ROOT / "tests" / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
 EXERCISES_TOML = "NN/exercise.toml"  # tests/fixtures/exercises/<NN>/exercise.toml: one ExerciseSpec each
 
@@ -213,7 +214,9 @@ class CourseCopy:
         args = ["autograde", assignment, "--force"]
         if student:
             args += ["--student", student]
-        return self.nbgrader(*args)
+        # every learner of a round trip in one nbgrader call: the capstone's remake pictures and a
+        # clip per learner, so a whole class of answers takes minutes on a 2-core machine
+        return self.nbgrader(*args, timeout=ROUND_TRIP_SECONDS)
 
     # ---- scores --------------------------------------------------------------------------------
     def scores(self, assignment: str, student: str) -> nbgrader_ops.SubmissionScores:

@@ -26,6 +26,7 @@ import pytest
 from genlab import settings
 from genlab.course import nbgrader_ops
 from genlab.course.testing import (
+    ROUND_TRIP_SECONDS,
     WRONG_ANSWERS_DIR,
     CourseCopy,
     ExerciseSpec,
@@ -36,6 +37,9 @@ from genlab.course.testing import (
 EXERCISES = load_exercises()
 BY_NAME = {spec.assignment: spec for spec in EXERCISES}
 EACH = pytest.mark.parametrize("spec", EXERCISES, ids=list(BY_NAME))
+# the first test of an exercise makes its round trip (every test learner, both languages, one
+# nbgrader call): minutes on a 2-core machine, more than the suite's default 900 s per test
+pytestmark = pytest.mark.timeout(ROUND_TRIP_SECONDS + 300)
 EACH_WRONG = pytest.mark.parametrize(
     ("spec", "learner"),
     [pytest.param(spec, learner, id=f"{spec.assignment}-{learner}") for spec in EXERCISES for learner in spec.wrong],
