@@ -64,3 +64,14 @@ c.ClearSolutions.code_stub = {
     )
 }
 c.ClearSolutions.text_stub = "Write your answer here, in your own words."
+
+# ---- grading ------------------------------------------------------------------------------------
+# An answer cell a learner left as fetched (in Spanish or English) counts as unanswered: 0 points,
+# no manual grading (genlab/course/preprocessors/unanswered.py), then nbgrader's own steps.
+from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
+
+from genlab.course.preprocessors import RestoreUnanswered  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [
+    RestoreUnanswered, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]

@@ -214,3 +214,29 @@ def test_both_languages_run_the_same_code_with_the_same_nbgrader_metadata(path):
         if a.cell_type == "code":
             assert translations.code_without_comments(a.source) == translations.code_without_comments(b.source), f"cell {i}"
     assert {k: v for k, v in es.metadata.items() if k != "genlab"} == {k: v for k, v in en.metadata.items() if k != "genlab"}
+
+
+def test_an_answer_cell_left_as_fetched_in_spanish_counts_as_unanswered():
+    """nbgrader scores an untouched answer cell 0 without a trainer by comparing it with the
+    release; RestoreUnanswered gives a Spanish learner's untouched cells their English stub back."""
+    from nbgrader import utils
+    from traitlets.config import Config
+
+    from genlab.course.preprocessors import RestoreUnanswered
+
+    cfg = Config()
+    cfg.ClearSolutions.code_stub = {"python": "# Write your answer here, then run the cell.\n"
+                                              'raise NotImplementedError("Not answered yet: replace these two lines with your answer.")'}
+    cfg.ClearSolutions.text_stub = "Write your answer here, in your own words."
+    solution = {"nbgrader": {"solution": True, "grade": True, "grade_id": "r", "points": 2, "schema_version": 3, "locked": False}}
+    release = new_notebook(cells=[
+        new_code_cell(cfg.ClearSolutions.code_stub["python"], metadata={"nbgrader": dict(solution["nbgrader"], grade=False, grade_id="a")}),
+        new_markdown_cell(cfg.ClearSolutions.text_stub, metadata=solution),
+        new_markdown_cell("Mi respuesta: quiero hacer moodboards.", metadata={"nbgrader": dict(solution["nbgrader"], grade_id="b")}),
+    ])
+    checksums = [utils.compute_checksum(c) for c in release.cells]
+    fetched = translations.as_fetched(release, "es")
+    assert fetched.cells[1].source.startswith("Escribe aquí") and "NotImplementedError('Todavía" in fetched.cells[0].source
+    graded, _ = RestoreUnanswered(config=cfg).preprocess(fetched, {})
+    assert [utils.compute_checksum(c) for c in graded.cells[:2]] == checksums[:2]  # unanswered again
+    assert graded.cells[2].source == "Mi respuesta: quiero hacer moodboards."  # an answer is never touched

@@ -4,9 +4,12 @@
                   kernel, graded to the end even when it hangs or kills its Python (autograde).
 ``strip_hidden``  :class:`StripHiddenTests`: the hidden tests (and outputs repeating them) taken
                   out of the feedback notebook, a summary of the checks put in (feedback).
+``unanswered``    :class:`RestoreUnanswered`: an answer cell left as fetched in another language
+                  counts as unanswered, as in the source language (autograde).
 """
 
 from genlab.course.preprocessors.execute import SandboxExecute
 from genlab.course.preprocessors.strip_hidden import StripHiddenTests, split_hidden
+from genlab.course.preprocessors.unanswered import RestoreUnanswered
 
-__all__ = ["SandboxExecute", "StripHiddenTests", "split_hidden"]
+__all__ = ["RestoreUnanswered", "SandboxExecute", "StripHiddenTests", "split_hidden"]
