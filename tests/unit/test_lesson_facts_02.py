@@ -57,21 +57,3 @@ def test_the_lesson_reads_the_figures_instead_of_typing_them():
     assert '"tiny-eval" / "adherence.json"' in code
     text = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
     assert not re.search(r"\d+\s*%|out of (two|three|four)|times out of|often swaps|often mixes up|ignores position", text)
-
-
-def test_exercise_02_header_and_gaming_learner_follow_the_programme():
-    """The exercise states the level's minutes from workshops/programme.toml, and the learner who games
-    every task (tests/fixtures/exercises/02) cannot reach the pass mark even with the trainer's points."""
-    import tomllib
-
-    programme = tomllib.loads((settings.REPO_ROOT / "workshops" / "programme.toml").read_text())
-    workshop = next(w for w in programme["workshops"] if w["id"] == "02_prompt_craft")
-    level = next(lv for lv in programme["levels"] if lv["id"] == workshop["level"])
-    nb = nbformat.read(settings.REPO_ROOT / "exercises" / "source" / "02_prompt_craft" / "02_prompt_craft.ipynb", as_version=4)
-    header = f"**Teaching:** {workshop['teaching_minutes']} min · **Exercises:** {workshop['exercise_minutes']} min"
-    assert header in nb.cells[0].source
-    spec = tomllib.loads((settings.REPO_ROOT / "tests" / "fixtures" / "exercises" / "02" / "exercise.toml").read_text())["exercise"][0]
-    gaming = spec["wrong"]["gaming_all"]
-    assert set(gaming["answers"]) == set(spec["answers"]) and set(gaming["loses"]) == set(spec["tests"])
-    best = sum(spec["manual"].values()) / (sum(spec["tests"].values()) + sum(spec["manual"].values()))
-    assert 100 * best < level.get("pass_mark", programme["programme"]["pass_mark"])

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 
 import nbformat
 import pytest
@@ -16,7 +15,6 @@ import genlab
 from genlab import settings
 from genlab.core.profiles import all_profiles, get_profile
 from genlab.core.render import BatchKey, _uses_strength
-from genlab.course.progress.programme import load_programme
 
 LESSON = settings.NOTEBOOKS_DIR / "06_video.ipynb"
 EXERCISE = settings.COURSE_DIR / "source" / "06_video" / "06_video.ipynb"
@@ -84,28 +82,6 @@ def test_the_default_clip_lengths_the_lesson_prints_come_from_the_profiles(capsy
     for name in VIDEO_PROFILES:
         d = get_profile(name, video=True).defaults
         assert f"{name:12} default clip: {d['frames']} frames at {d['fps']} fps" in out
-
-
-def test_exercise_minutes_and_guide_pass_mark_match_the_programme():
-    data = tomllib.loads((settings.WORKSHOPS_DIR / "programme.toml").read_text())
-    row = next(w for w in data["workshops"] if w["assignment"] == "06_video")
-    intro = nbformat.read(EXERCISE, as_version=4).cells[0].source
-    assert f"**Teaching:** {row['teaching_minutes']} min · **Exercises:** {row['exercise_minutes']} min" in intro
-    mark = load_programme().pass_mark_for("06_video")
-    for guide in ("06_video.md", "es/06_video.md"):
-        text = (settings.WORKSHOPS_DIR / guide).read_text()
-        marks = re.findall(r"(\d+)\s*%", text.split("\n## ")[0])
-        assert marks == [f"{mark:g}"], (guide, marks)
-        assert "Validate" not in text
-
-
-def test_gaming_every_task_scores_below_the_pass_mark():
-    spec = tomllib.loads(FIXTURES.read_text())["exercise"][0]
-    total = sum(spec["tests"].values()) + sum(spec["manual"].values())
-    gaming = spec["wrong"]["gaming_all"]
-    assert set(gaming["answers"]) == set(spec["answers"])  # every task gamed
-    kept = sum(p for cell, p in spec["tests"].items() if cell not in gaming["loses"]) + sum(spec["manual"].values())
-    assert 100 * kept / total < load_programme().pass_mark_for("06_video")
 
 
 def test_the_exercise_check_messages_are_translatable():

@@ -8,15 +8,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
-import tomllib
 
 import nbformat
-import pytest
 
 import genlab
 from genlab import settings
 from genlab.core import hardware
-from genlab.course.progress.programme import load_programme
 
 LESSON = settings.NOTEBOOKS_DIR / "07_production.ipynb"
 EXERCISE = settings.COURSE_DIR / "source" / "07_production" / "07_production.ipynb"
@@ -70,28 +67,6 @@ def test_challenge_3_solution_asks_genlab_doctor_itself(capsys):
     out = capsys.readouterr().out
     laptop = hardware.Hardware(device="cuda", gpu_name="x", vram_gb=12, ram_gb=16)
     assert f"doctor recommends: {hardware.recommend(laptop)[0]}" in out
-
-
-def test_exercise_minutes_and_guide_pass_mark_match_the_programme():
-    data = tomllib.loads((settings.WORKSHOPS_DIR / "programme.toml").read_text())
-    row = next(w for w in data["workshops"] if w["assignment"] == "07_production")
-    intro = nbformat.read(EXERCISE, as_version=4).cells[0].source
-    assert f"**Teaching:** {row['teaching_minutes']} min · **Exercises:** {row['exercise_minutes']} min" in intro
-    mark = load_programme().pass_mark_for("07_production")
-    for guide in ("07_production.md", "es/07_production.md"):
-        text = (settings.WORKSHOPS_DIR / guide).read_text()
-        marks = re.findall(r"(\d+)\s*%", text.split("\n## ")[0])
-        assert marks == [f"{mark:g}"], (guide, marks)
-        assert "Validate" not in text
-
-
-def test_gaming_every_task_scores_below_the_pass_mark():
-    spec = tomllib.loads(FIXTURES.read_text())["exercise"][0]
-    total = sum(spec["tests"].values()) + sum(spec["manual"].values())
-    gaming = spec["wrong"]["gaming_all"]
-    assert set(gaming["answers"]) == set(spec["answers"])  # every task gamed
-    kept = sum(p for cell, p in spec["tests"].items() if cell not in gaming["loses"]) + sum(spec["manual"].values())
-    assert 100 * kept / total < load_programme().pass_mark_for("07_production")
 
 
 def test_the_colleagues_settings_change_every_run():
