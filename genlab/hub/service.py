@@ -577,10 +577,7 @@ class GenerationService:
         last, shown = time.monotonic(), -1
         while not job.done.wait(0.2):
             if left is not None and left.is_set():
-                if batcher.withdraw(job):
-                    self.withdrawn += 1
-                    log.info("%s left before their turn: request withdrawn", who)
-                return
+                return  # the asker left (the handler took the request out of the line)
             now = time.monotonic()
             if job.total and job.step != shown:
                 shown = job.step
@@ -700,8 +697,11 @@ def make_app(service: GenerationService, auth):
                 try:
                     async for line in iterate_in_threadpool(events):
                         yield line
-                finally:
+                finally:  # done, or the connection closed: a request still in line leaves it
                     left.set()
+                    if not job.done.is_set() and batcher.withdraw(job):
+                        service.withdrawn += 1
+                        log.info("%s left before their turn: request withdrawn", who)
 
             return StreamingResponse(body(), media_type="application/x-ndjson")
 
