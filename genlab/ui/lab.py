@@ -108,7 +108,7 @@ def _banner(args, port: int, token: str, first: str | None, profile: str) -> str
     if args.ip in ("0.0.0.0", "::", ""):
         lines.append(say("lab.others", url=f"http://{lan_address()}:{port}{path}{query}"))
     lines += [
-        say("lab.start_with", first=first or FIRST_NOTEBOOK, lang=current_language()),
+        say("lab.start_with", first=first or FIRST_NOTEBOOK),
         say("lab.profile", profile=profile),
         say("lab.exercises"),
         say("lab.stop"),

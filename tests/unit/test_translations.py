@@ -240,3 +240,15 @@ def test_an_answer_cell_left_as_fetched_in_spanish_counts_as_unanswered():
     graded, _ = RestoreUnanswered(config=cfg).preprocess(fetched, {})
     assert [utils.compute_checksum(c) for c in graded.cells[:2]] == checksums[:2]  # unanswered again
     assert graded.cells[2].source == "Mi respuesta: quiero hacer moodboards."  # an answer is never touched
+
+
+@pytest.mark.parametrize("lang, words", [("es", "genlab lab está corriendo"), ("en", "genlab lab is running")])
+def test_the_lab_banner_speaks_the_readers_language(monkeypatch, lang, words):
+    import argparse
+
+    from genlab.ui import lab
+
+    monkeypatch.setenv("GENLAB_LANG", lang)
+    banner = lab._banner(argparse.Namespace(ip="127.0.0.1"), 8888, "tok", lab.FIRST_NOTEBOOK, "tiny")
+    assert words in banner and "http://127.0.0.1:8888/lab/tree/my-lessons/00_welcome.ipynb?token=tok" in banner
+    assert (translations.english_sentences(banner) == []) == (lang == "es")
