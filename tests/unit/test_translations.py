@@ -251,4 +251,5 @@ def test_the_lab_banner_speaks_the_readers_language(monkeypatch, lang, words):
     monkeypatch.setenv("GENLAB_LANG", lang)
     banner = lab._banner(argparse.Namespace(ip="127.0.0.1"), 8888, "tok", lab.FIRST_NOTEBOOK, "tiny")
     assert words in banner and "http://127.0.0.1:8888/lab/tree/my-lessons/00_welcome.ipynb?token=tok" in banner
-    assert (translations.english_sentences(banner) == []) == (lang == "es")
+    if lang == "es":
+        assert translations.english_sentences(banner) == []
