@@ -253,3 +253,21 @@ def test_the_lab_banner_speaks_the_readers_language(monkeypatch, lang, words):
     assert words in banner and "http://127.0.0.1:8888/lab/tree/my-lessons/00_welcome.ipynb?token=tok" in banner
     if lang == "es":
         assert translations.english_sentences(banner) == []
+
+
+def test_every_spanish_message_keeps_the_placeholders_of_its_english():
+    """A check cell's `_("... {seed} ...").format(seed=...)` raises KeyError if the Spanish renamed
+    or lost a placeholder: only Spanish learners would see it, while grading. Markdown cells too."""
+    import re
+
+    from babel.messages.pofile import read_po
+
+    fields = re.compile(r"{(\w*)[^{}]*}")
+    checked = 0
+    for path in sorted(translations.LOCALE_DIR.glob("es/LC_MESSAGES/*.po")):
+        with open(path, "rb") as f:
+            for message in read_po(f):
+                if message.id and message.string and "{" in message.id:
+                    assert set(fields.findall(message.id)) == set(fields.findall(message.string)), (path.name, message.id[:80])
+                    checked += 1
+    assert checked > 20  # the check cells' messages with values are in there
