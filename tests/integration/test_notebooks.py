@@ -27,7 +27,9 @@ from PIL import Image
 from genlab import settings
 from genlab.core.generation import Generation
 from genlab.core.recipe import Recipe, read_recipe, save_png
+from genlab.core.translations import english_in_notebook, english_sentences
 from genlab.lessons import lesson
+from genlab.lessons.languages import render_lessons
 
 NOTEBOOKS_DIR = settings.NOTEBOOKS_DIR
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -185,32 +187,31 @@ def _printed_pngs(nb) -> list[str]:
     return re.findall(r"^(\S.*?\.png)\s*$", text, flags=re.M)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=_ids)
-def test_notebook_runs(nb_path, tmp_path, kernel_name, monkeypatch):
+def _execute(source: Path, executed: Path, cwd: Path, kernel_name: str) -> nbformat.NotebookNode:
     import papermill as pm
 
-    outputs = tmp_path / "outputs"
-    monkeypatch.setenv(lesson.OUTPUTS_ENV, str(outputs))  # keep the repo's outputs/ untouched
-    executed = tmp_path / nb_path.name
     pm.execute_notebook(
-        str(nb_path),
+        str(source),
         str(executed),
         parameters={"profile": "tiny"},
         kernel_name=kernel_name,
-        cwd=str(NOTEBOOKS_DIR),
+        cwd=str(cwd),
         progress_bar=False,
         execution_timeout=600,
     )
-    nb = _read(executed)
+    return _read(executed)
+
+
+def _assert_lesson_ran(nb, stem: str, outputs: Path) -> None:
+    """No error; the figures it shows and the PNGs (with tiny recipes) it saves under `outputs`."""
     errors = [o for c in _code(nb) for o in c.outputs if o.get("output_type") == "error"]
     assert not errors, "\n".join(f"{e['ename']}: {e['evalue']}" for e in errors)
     assert any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
 
     # the figures it shows are real pictures
     pngs = _png_outputs(nb)
-    need = MIN_FIGURES.get(nb_path.stem, DEFAULT_MIN_FIGURES)
-    assert len(pngs) >= need, f"{nb_path.name} showed {len(pngs)} figures, expected at least {need}"
+    need = MIN_FIGURES.get(stem, DEFAULT_MIN_FIGURES)
+    assert len(pngs) >= need, f"{stem} showed {len(pngs)} figures, expected at least {need}"
     import io
 
     for data in pngs:
@@ -219,15 +220,75 @@ def test_notebook_runs(nb_path, tmp_path, kernel_name, monkeypatch):
 
     # what it saves exists, under the outputs folder, with a tiny recipe inside
     saved = sorted(outputs.rglob("*.png"))
-    assert len(saved) >= MIN_SAVED.get(nb_path.stem, 0), f"{nb_path.name} saved {len(saved)} PNGs"
+    assert len(saved) >= MIN_SAVED.get(stem, 0), f"{stem} saved {len(saved)} PNGs"
     for p in saved:
         recipe = read_recipe(p)
         assert recipe.profile == "tiny" and recipe.prompt
     for printed in _printed_pngs(nb):
         p = Path(printed)
         p = p if p.is_absolute() else settings.REPO_ROOT / p
-        assert p.exists(), f"{nb_path.name} printed {printed}, which does not exist"
+        assert p.exists(), f"{stem} printed {printed}, which does not exist"
         assert p.resolve().is_relative_to(outputs.resolve())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=_ids)
+def test_notebook_runs(nb_path, tmp_path, kernel_name, monkeypatch):
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv(lesson.OUTPUTS_ENV, str(outputs))  # keep the repo's outputs/ untouched
+    monkeypatch.setenv("GENLAB_LANG", "en")
+    nb = _execute(nb_path, tmp_path / nb_path.name, NOTEBOOKS_DIR, kernel_name)
+    _assert_lesson_ran(nb, nb_path.stem, outputs)
+
+
+def _shown_text(nb) -> list[tuple[int, str]]:
+    """(code cell number, text) of every text output a learner reads under a code cell: what it
+    prints (stdout and stderr) and the text of the values it shows (the richest form Jupyter
+    draws: markdown or HTML before plain text; none for a picture)."""
+    found = []
+    for i, cell in enumerate(_code(nb)):
+        for out in cell.outputs:
+            kind = out.get("output_type")
+            if kind == "stream":
+                found.append((i, out.get("text", "")))
+            elif kind in ("display_data", "execute_result"):
+                data = out.get("data", {})
+                if "image/png" in data or "image/jpeg" in data or "image/gif" in data:
+                    continue
+                for mime in ("text/markdown", "text/html", "text/plain"):
+                    if mime in data:
+                        text = data[mime]
+                        if mime == "text/html":
+                            text = re.sub(r"<[^>]*>", " ", text)
+                        found.append((i, text))
+                        break
+    return found
+
+
+def english_shown(nb) -> list[str]:
+    """The English sentences among what a learner reads under the code cells of an executed lesson."""
+    return [f"code cell {i}: {s}" for i, text in _shown_text(nb) for s in english_sentences(text)]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("nb_path", NOTEBOOKS, ids=_ids)
+def test_notebook_runs_in_spanish(nb_path, tmp_path, kernel_name, monkeypatch):
+    """The lesson as a learner who reads Spanish runs it: rendered in es into a lessons folder
+    (what `genlab lab --lang es` writes to my-lessons/), run there with GENLAB_LANG=es, so the
+    Spanish helper messages run too. It shows and saves what the English one does, and what it
+    prints reads as Spanish."""
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv(lesson.OUTPUTS_ENV, str(outputs))
+    monkeypatch.setenv("GENLAB_LANG", "es")  # the kernel inherits it
+    lessons = tmp_path / "my-lessons"
+    (rendered,) = render_lessons(lessons, "es", sources=[nb_path])
+    assert rendered == lessons / nb_path.name
+    source = _read(rendered)
+    assert english_in_notebook(source) == []
+    nb = _execute(rendered, tmp_path / f"{nb_path.stem}.executed.ipynb", lessons, kernel_name)
+    assert nb.metadata["genlab"]["lang"] == "es"
+    _assert_lesson_ran(nb, nb_path.stem, outputs)
+    assert english_shown(nb) == []
 
 
 # ---- the lesson helpers ------------------------------------------------------------------------
