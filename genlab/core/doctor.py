@@ -88,8 +88,11 @@ def doctor() -> DoctorReport:
 
     hw = detect()
     profiles = all_profiles()
-    rec, why = recommend(hw, profiles)
-    rec_v, why_v = recommend(hw, profiles, video=True)
+    rec, _why = recommend(hw, profiles)
+    rec_v, _why_v = recommend(hw, profiles, video=True)
+    # the reasons in the reader's language (in English: recommend()'s own words, tested)
+    why = reason_text(hw, rec, video=False, profiles=profiles)
+    why_v = reason_text(hw, rec_v, video=True, profiles=profiles)
     return DoctorReport(
         hardware=hw,
         python=sys.version.split()[0],

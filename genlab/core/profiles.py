@@ -61,6 +61,13 @@ class Profile:
     defaults: dict = field(default_factory=dict)
     sizes: tuple[tuple[int, int], ...] = ()
     room_batch: int = 4
+    titles: dict = field(default_factory=dict)  # language → title, from models.toml; `title` is the English
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The profile's plain-language name in `lang` (default: the reader's language), else the English."""
+        from genlab.core.i18n import current_language
+
+        return self.titles.get(lang or current_language()) or self.title
 
     @property
     def is_video(self) -> bool:
@@ -76,6 +83,13 @@ class Profile:
         if self.sizes and (width, height) not in self.sizes:
             allowed = ", ".join(f"{w}x{h}" for w, h in self.sizes)
             raise ProfileError(say("profiles.wrong_size", name=self.name, allowed=allowed, size=f"{width}x{height}"))
+
+
+def _title(title, name: str) -> str:
+    """The English title: `title = "..."` or `title = { en = "...", es = "..." }`."""
+    if isinstance(title, dict):
+        return str(title.get("en") or name)
+    return str(title or name)
 
 
 def _source(data: dict | str | None, name: str, what: str) -> ModelSource | None:
@@ -104,7 +118,8 @@ def _profile(name: str, data: dict) -> Profile:
         raise ProfileError(f"Profile '{name}' names no model: give `path`, `repo` or `base`.")
     return Profile(
         name=name,
-        title=data.get("title", name),
+        title=_title(data.get("title"), name),
+        titles=dict(data["title"]) if isinstance(data.get("title"), dict) else {},
         tasks=tasks,
         source=source,
         dtype=data.get("dtype", "float32"),

@@ -327,18 +327,18 @@ class ExerciseSpec:
 
     def spanish_submissions(self) -> dict:
         """The same exercise as a learner who fetched it in Spanish hands it in: the solution
-        ("solution_es"), the untouched release ("untouched_es") and every gaming answer (learners
-        whose name starts with "gaming"), each rendered in es as the fetch plugin renders it."""
+        ("solution_es"), the untouched release ("untouched_es") and every wrong answer ("<learner>_es"
+        for each learner in `wrong`, gaming ones included), each rendered in es as the fetch plugin
+        renders it. The answer cells are the English learner's, byte for byte: only the markdown,
+        the comments and the language the checks answer in change."""
         from genlab.core.translations import as_fetched
 
-        wrong = self.wrong_submissions()
         out = {
             "solution_es": lambda source, _release: as_fetched(source, "es"),
             "untouched_es": lambda _source, release: as_fetched(release, "es"),
         }
-        for learner, make in wrong.items():
-            if learner.startswith("gaming"):
-                out[f"{learner}_es"] = lambda source, release, make=make: as_fetched(make(source, release), "es")
+        for learner, make in self.wrong_submissions().items():
+            out[f"{learner}_es"] = lambda source, release, make=make: as_fetched(make(source, release), "es")
         return out
 
     def pass_mark(self) -> float:
@@ -411,6 +411,39 @@ class ExerciseSpec:
         on every other one."""
         lost = self.wrong[learner][1] if lost is None else lost
         assert scores[learner].cells == self.expected_cells(lost), self.explain(course, learner)
+
+    def feedback(self, course: "CourseCopy", student: str) -> list[tuple[str, str]]:
+        """(grade_id, text) of everything the cells `student` did not write show in their graded
+        notebook: what the checks and the setup print, and the messages they fail with (the
+        exception's message, not its traceback of code). The learner's own answer cells are left
+        out: what a learner's code prints is theirs."""
+        nb = course.autograded_notebook(self.assignment, student)
+        out = []
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if cell.cell_type != "code" or meta.get("solution"):
+                continue
+            for o in cell.get("outputs", []):
+                kind = o.get("output_type")
+                if kind == "stream":
+                    out.append((meta.get("grade_id", ""), o.get("text", "")))
+                elif kind == "error":
+                    out.append((meta.get("grade_id", ""), o.get("evalue", "")))
+                elif kind in ("display_data", "execute_result") and "text/plain" in o.get("data", {}):
+                    if not any(k.startswith("image/") for k in o["data"]):
+                        out.append((meta.get("grade_id", ""), o["data"]["text/plain"]))
+        return out
+
+    def assert_spanish_like_english(self, course: "CourseCopy", scores: dict, learner: str) -> None:
+        """`learner` handing in the same answers in a notebook fetched in Spanish ("<learner>_es")
+        loses exactly the same test cells, and every message the checks give them reads as Spanish."""
+        from genlab.core.translations import english_sentences
+
+        spanish = f"{learner}_es"
+        self.assert_loses_exactly(course, scores, spanish, lost=self.wrong[learner][1])
+        assert scores[spanish].cells == scores[learner].cells, self.explain(course, spanish)
+        english = [(gid, s) for gid, text in self.feedback(course, spanish) for s in english_sentences(text)]
+        assert english == [], f"{spanish} reads English in its feedback: {english}"
 
 
 def load_exercises(folder: str | os.PathLike = WRONG_ANSWERS_DIR) -> list[ExerciseSpec]:

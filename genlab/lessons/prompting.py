@@ -84,6 +84,15 @@ def presets(world: str | None = "shapes") -> dict[str, dict]:
     return {k: v for k, v in table.items() if world is None or v.get("world", "real") == world}
 
 
+def about(preset: dict | str, lang: str | None = None) -> str:
+    """What a style preset does, in one line, in the reader's language (a name or a `presets()` entry)."""
+    from genlab.core.i18n import current_language
+    from genlab.core.styles import text_in
+
+    spec = presets(None)[preset] if isinstance(preset, str) else preset
+    return text_in(lang or current_language(), spec.get("about", ""))
+
+
 def preset_world(profile=None) -> str:
     from genlab.core.profiles import get_profile
 

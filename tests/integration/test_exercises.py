@@ -9,10 +9,12 @@ each must lose. For every row:
 * the source notebook's nbgrader metadata is complete;
 * the release hides solutions and hidden tests, and keeps what learners need;
 * the solution earns every autograded point, the untouched release nothing;
-* each wrong answer loses exactly its test cells' points and keeps every other one.
+* each wrong answer loses exactly its test cells' points and keeps every other one;
+* in Spanish (each learner again, in a notebook fetched in es): the solution earns every point, the
+  release nothing, each wrong answer loses the same cells as in English, with Spanish messages.
 
-One round trip per exercise ("solution", "untouched" and every wrong answer, autograded in one
-`nbgrader autograde` call) serves all of its tests. Below the shared tests are the checks that
+One round trip per exercise ("solution", "untouched" and every wrong answer, in English and in
+Spanish, autograded in one `nbgrader autograde` call) serves all of its tests. Below the shared tests are the checks that
 belong to one exercise only (a cheat's message, a rubric), named after it.
 """
 
@@ -133,6 +135,14 @@ def test_in_spanish_the_solution_earns_every_point_and_the_release_nothing(spec,
     course = round_trips.course(spec)
     assert scores["solution_es"].auto_score == scores["solution"].auto_score == sum(spec.tests.values()), spec.explain(course, "solution_es")
     assert scores["untouched_es"].auto_score == 0, spec.explain(course, "untouched_es")
+
+
+@pytest.mark.slow
+@EACH_WRONG
+def test_in_spanish_each_wrong_answer_loses_the_same_points_with_spanish_messages(spec, learner, round_trips):
+    """The same wrong answer, handed in from a notebook fetched in Spanish ("<learner>_es", in the
+    same round trip): the same test cells lost, and the checks' messages in Spanish."""
+    spec.assert_spanish_like_english(round_trips.course(spec), round_trips.scores(spec), learner)
 
 
 @pytest.mark.slow
