@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from genlab.core.i18n import say
+
 BRAND_COLOUR = "magenta"
 BRAND_RGB = (225, 0, 150)
 WEIGHTS_FILE = "pytorch_lora_weights.safetensors"
@@ -287,8 +289,8 @@ def train_lora(concept_images, captions, *, profile: str = "tiny", rank: int = 8
         schedule.step()
         losses.append(float(loss.detach()))
         if log and (step + 1) % max(1, steps // 5) == 0:
-            log(f"step {step + 1}/{steps}: loss {sum(losses[-20:]) / len(losses[-20:]):.4f} "
-                f"({time.time() - started:.0f} s)")
+            log(say("lora.step", step=step + 1, steps=steps, loss=sum(losses[-20:]) / len(losses[-20:]),
+                    seconds=time.time() - started))
     unet.eval()
     te.eval()
 
@@ -303,8 +305,8 @@ def train_lora(concept_images, captions, *, profile: str = "tiny", rank: int = 8
             dloss.backward()
             dopt.step()
             if log and (step + 1) % max(1, decoder_steps // 2) == 0:
-                log(f"decoder step {step + 1}/{decoder_steps}: loss {float(dloss.detach()):.4f} "
-                    f"({time.time() - started:.0f} s)")
+                log(say("lora.decoder_step", step=step + 1, steps=decoder_steps, loss=float(dloss.detach()),
+                        seconds=time.time() - started))
 
     from genlab.core.pipelines import quiet_loading
 
@@ -331,7 +333,7 @@ def train_lora(concept_images, captions, *, profile: str = "tiny", rank: int = 8
             "final_loss": round(sum(losses[-20:]) / len(losses[-20:]), 5), "seconds": seconds}
     (out / "genlab_lora.json").write_text(json.dumps(info, indent=2) + "\n")
     if log:
-        log(f"trained in {seconds:.0f} s")
+        log(say("lora.trained", seconds=seconds))
     return out
 
 
