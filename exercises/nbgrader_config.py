@@ -70,8 +70,18 @@ c.ClearSolutions.text_stub = "Write your answer here, in your own words."
 # no manual grading (genlab/course/preprocessors/unanswered.py), then nbgrader's own steps.
 from nbgrader.preprocessors import CheckCellMetadata, ClearOutput, DeduplicateIds, OverwriteCells, OverwriteKernelspec  # noqa: E402
 
-from genlab.course.preprocessors import RestoreUnanswered  # noqa: E402
+from genlab.course.preprocessors import LanguageExecute, RestoreUnanswered  # noqa: E402
 
 c.Autograde.sanitize_preprocessors = [
     RestoreUnanswered, ClearOutput, DeduplicateIds, OverwriteKernelspec, OverwriteCells, CheckCellMetadata,
+]
+# Grading runs each notebook in its learner's language (the fetched notebook's metadata), so the
+# checks' messages and the feedback read in it: nbgrader 0.9.6's own list, its Execute step swapped
+# (`genlab course autograde` swaps it for its sandboxed one, which does the same).
+from nbconvert.preprocessors import ClearMetadataPreprocessor  # noqa: E402
+from nbgrader.preprocessors import AssignLatePenalties, IgnorePattern, LimitOutput, SaveAutoGrades  # noqa: E402
+
+c.Autograde.autograde_preprocessors = [
+    LanguageExecute, IgnorePattern, ClearMetadataPreprocessor, LimitOutput, SaveAutoGrades, AssignLatePenalties,
+    CheckCellMetadata,
 ]
