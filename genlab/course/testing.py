@@ -47,7 +47,7 @@ from genlab import settings
 from genlab.course import nbgrader_ops
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
-ROUND_TRIP_SECONDS = 2400  # one exercise's autograde of all its test learners, both languages
+ROUND_TRIP_SECONDS = 3600  # one exercise's autograde of all its test learners, every one in both languages
 WRONG_ANSWERS_DIR = settings.REPO_ROOT / "tests" / "fixtures" / "exercises"  # <NN>/<name>.py: one answer cell's source
 EXERCISES_TOML = "NN/exercise.toml"  # tests/fixtures/exercises/<NN>/exercise.toml: one ExerciseSpec each
 
