@@ -37,7 +37,7 @@ def _doctor(args) -> int:
 def _fetch(args) -> int:
     from genlab.core.pipelines import fetch
 
-    for folder in fetch(args.profile):
+    for folder in fetch(args.profile, controls=args.control):
         print(f"ready: {folder}")
     print(f"Done. Use it with GENLAB_PROFILE={args.profile} (or profile='{args.profile}').")
     return 0
@@ -71,6 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fetch", help="download a profile's model from the Hugging Face Hub (needs internet)")
     p.add_argument("profile", help="a profile name from assets/models.toml, e.g. sd15")
+    p.add_argument("--control", action="append", metavar="CONDITION",
+                   help="also fetch the profile's ControlNet for this condition (repeatable; 'all' for every one), e.g. --control canny")
     p.set_defaults(func=_fetch)
 
     p = sub.add_parser("generate", help="make pictures from a prompt and save them with their recipes")

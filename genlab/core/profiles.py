@@ -41,6 +41,29 @@ class ModelSource:
         return str(self.path) if self.path else f"{self.repo}@{self.revision}"
 
 
+CONTROL_INPUTS = ("drawing", "edges", "map")
+
+
+@dataclass(frozen=True)
+class ControlModel:
+    """A ControlNet a profile offers for one condition (``[profiles.NAME.controls.CONDITION]``).
+
+    ``input`` says what a person hands in: ``drawing`` (dark strokes on a light page: a sketch or
+    layout boxes), ``edges`` (any picture: its edges are found, as A1111's canny preprocessor
+    does) or ``map`` (a ready control map, e.g. depth or pose, used as it is).
+    """
+
+    condition: str
+    source: ModelSource
+    input: str = "drawing"
+    licence: str = ""
+    download_gb: float = 0
+
+    @property
+    def model_name(self) -> str:
+        return self.source.path.name if self.source.path else self.source.repo.split("/")[-1]
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -61,6 +84,8 @@ class Profile:
     defaults: dict = field(default_factory=dict)
     sizes: tuple[tuple[int, int], ...] = ()
     room_batch: int = 4
+    controls: dict = field(default_factory=dict)  # condition -> ControlModel
+    hires_fix: bool = False  # upscale, then image to image at the new size (A1111's hires fix)
 
     @property
     def is_video(self) -> bool:
@@ -70,6 +95,7 @@ class Profile:
     def shipped(self) -> bool:
         """True when every file this profile needs ships inside the repo (no download)."""
         sources = [s for s in (self.source, self.motion_adapter) if s is not None]
+        sources += [c.source for c in self.controls.values()]
         return all(s.path is not None for s in sources)
 
     def check_size(self, width: int, height: int) -> None:
@@ -88,6 +114,18 @@ def _source(data: dict | str | None, name: str, what: str) -> ModelSource | None
     if "repo" in data:
         return ModelSource(repo=data["repo"], revision=str(data.get("revision", "main")))
     raise ProfileError(f"Profile '{name}': {what} needs either `path` or `repo` in models.toml.")
+
+
+def _controls(name: str, data: dict) -> dict:
+    controls = {}
+    for condition, entry in data.get("controls", {}).items():
+        source = _source(entry, name, f"controls.{condition}")
+        kind = entry.get("input", "drawing") if isinstance(entry, dict) else "drawing"
+        if kind not in CONTROL_INPUTS:
+            raise ProfileError(f"Profile '{name}': controls.{condition}.input must be one of {CONTROL_INPUTS}, got {kind!r}.")
+        extra = entry if isinstance(entry, dict) else {}
+        controls[condition] = ControlModel(condition, source, kind, extra.get("licence", ""), float(extra.get("download_gb", 0)))
+    return controls
 
 
 def _profile(name: str, data: dict) -> Profile:
@@ -121,6 +159,8 @@ def _profile(name: str, data: dict) -> Profile:
         defaults=dict(data.get("defaults", {})),
         sizes=tuple(tuple(s) for s in data.get("sizes", ())),
         room_batch=int(data.get("room_batch", 4)),
+        controls=_controls(name, data),
+        hires_fix=bool(data.get("hires_fix", False)),
     )
 
 
