@@ -20,7 +20,7 @@ from genlab.core.translations import english_sentences
 PROMPT = "a red circle on a blue background"
 # The tables this module's texts live in (assets/i18n/<lang>.toml).
 TABLES = ("lesson", "internals", "prompting", "editing", "production", "responsible", "doctor", "pipelines",
-          "generation", "course_cli")
+          "generation", "course_cli", "cli_help", "progress_page")
 
 
 @pytest.fixture
