@@ -16,13 +16,13 @@ import gradio as gr
 from genlab.core.i18n import language_of
 from genlab.ui import room, studio
 from genlab.ui.demo import launch_settings
-from genlab.ui.i18n import L, gradio_i18n
+from genlab.ui.i18n import L, gradio_i18n, profile_title
 
 opts = studio.options()  # sizes, samplers, presets and starting values from the active profile
 
 with gr.Blocks(title="genlab Studio") as demo:
     gr.Markdown(L("studio.title"))
-    gr.Markdown(f"{opts.title}", elem_classes="genlab-note")
+    gr.Markdown(profile_title(opts.profile), elem_classes="genlab-note")
     history, shown, selected = gr.State([]), gr.State([]), gr.State(0)
 
     with gr.Row(equal_height=False):

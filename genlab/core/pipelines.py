@@ -76,7 +76,7 @@ def missing_model_message(profile: Profile, source: ModelSource) -> str:
         return say("pipelines.shipped_missing", profile=profile.name, path=source.path)
     offline = say("pipelines.offline_note") if _offline() else ""
     return say("pipelines.model_missing", profile=profile.name, repo=source.repo, revision=source.revision,
-               gb=f"{profile.download_gb:g}", offline=offline, cache=_hf_cache_dir(), licence=profile.licence)
+               gb=f"{profile.download_gb:g}", offline=offline, cache=_hf_cache_dir(), licence=profile.licence_in())
 
 
 def _offline() -> bool:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from genlab import settings
-from genlab.core.i18n import say
+from genlab.core.i18n import current_language, say
 
 TASKS = ("txt2img", "img2img", "inpaint", "video", "i2v")
 MEMORY_STRATEGIES = (
@@ -86,6 +86,18 @@ class Profile:
     room_batch: int = 4
     controls: dict = field(default_factory=dict)  # condition -> ControlModel
     hires_fix: bool = False  # upscale, then image to image at the new size (A1111's hires fix)
+    title_es: str = ""  # the title in es-MX (models.toml `title_es`); read it through title_in()
+    licence_es: str = ""  # the licence with its note in es-MX (`licence_es`); read it through licence_in()
+
+    def title_in(self, lang: str | None = None) -> str:
+        """The title a person reads, in ``lang`` (default: ``current_language()``); English when
+        models.toml has no Spanish one."""
+        return self.title_es if (lang or current_language()) == "es" and self.title_es else self.title
+
+    def licence_in(self, lang: str | None = None) -> str:
+        """The licence as a person reads it, in ``lang`` (default: ``current_language()``). ``licence``
+        itself stays the English text the licence table matches (genlab.lessons.responsible)."""
+        return self.licence_es if (lang or current_language()) == "es" and self.licence_es else self.licence
 
     @property
     def is_video(self) -> bool:
@@ -161,6 +173,8 @@ def _profile(name: str, data: dict) -> Profile:
         room_batch=int(data.get("room_batch", 4)),
         controls=_controls(name, data),
         hires_fix=bool(data.get("hires_fix", False)),
+        title_es=data.get("title_es", ""),
+        licence_es=data.get("licence_es", ""),
     )
 
 
