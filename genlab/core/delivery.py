@@ -50,7 +50,7 @@ from PIL import Image
 
 from genlab import settings
 from genlab.core import provenance
-from genlab.core.i18n import UserError, say
+from genlab.core.i18n import UserError, say, t
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".mp4")
 CAMPAIGN_FILE = "campaign.toml"
@@ -59,11 +59,23 @@ APPROVAL_FIELDS = ("campaign", "decision", "reference", "by", "date")
 
 
 class NotDeliverable(UserError):
-    """The campaign cannot be delivered yet; ``problems`` are the reasons, each in the reader's words."""
+    """The campaign cannot be delivered yet; ``problems`` are the reasons as (key, values), so that
+    ``message(lang)`` says each in the reader's language (``str()`` is the English)."""
 
-    def __init__(self, campaign: str, problems: list[str]):
+    def __init__(self, campaign: str, problems: list[tuple[str, dict]]):
         self.problems = problems
-        super().__init__("delivery.refused", campaign=campaign, problems="\n".join(f"  - {p}" for p in problems))
+        self.campaign = campaign
+        super().__init__("delivery.refused", campaign=campaign, problems=self._list("en"))
+
+    def _list(self, lang: str) -> str:
+        return "\n".join(f"  - {t(key, lang, **values)}" for key, values in self.problems)
+
+    def message(self, lang: str) -> str:
+        return t("delivery.refused", lang, campaign=self.campaign, problems=self._list(lang))
+
+
+def _problem(key: str, **values) -> tuple[str, dict]:
+    return key, values
 
 
 @dataclass
@@ -120,20 +132,20 @@ def load_campaign(path: str | os.PathLike) -> Campaign:
 
 
 def read_approval(campaign: Campaign) -> tuple[dict, list[str]]:
-    """The approval record and what is missing from it (empty when the campaign is approved)."""
+    """The approval record and what is missing from it (as (key, values); empty when approved)."""
     path = campaign.approval_file
     if path is None or not path.is_file():
-        return {}, [say("delivery.no_approval", path=str(path))]
+        return {}, [_problem("delivery.no_approval", path=str(path))]
     try:
         with open(path, "rb") as f:
             record = tomllib.load(f)
     except tomllib.TOMLDecodeError as err:
-        return {}, [say("delivery.bad_toml", path=str(path), error=str(err))]
-    missing = [say("delivery.approval_field", field=k, path=path.name) for k in APPROVAL_FIELDS if not record.get(k)]
+        return {}, [_problem("delivery.bad_toml", path=str(path), error=str(err))]
+    missing = [_problem("delivery.approval_field", field=k, path=path.name) for k in APPROVAL_FIELDS if not record.get(k)]
     if record.get("campaign") and str(record["campaign"]) != campaign.id:
-        missing.append(say("delivery.approval_other_campaign", found=str(record["campaign"]), campaign=campaign.id))
+        missing.append(_problem("delivery.approval_other_campaign", found=str(record["campaign"]), campaign=campaign.id))
     if record.get("decision") and str(record["decision"]).strip().lower() != "approve":
-        missing.append(say("delivery.not_approved", decision=str(record["decision"])))
+        missing.append(_problem("delivery.not_approved", decision=str(record["decision"])))
     by = record.get("by")
     clean = {"reference": str(record.get("reference", "")), "decision": str(record.get("decision", "")),
              "date": str(record.get("date", "")), "by": list(by) if isinstance(by, list) else [str(by or "")]}
@@ -195,37 +207,37 @@ def check(campaign: Campaign, credentials=None) -> tuple[dict, list, list[str]]:
     """Every check before anything is written: (approval, recipes, problems)."""
     problems: list[str] = []
     if not campaign.id:
-        problems.append(say("delivery.no_id", path=campaign.source.name))
+        problems.append(_problem("delivery.no_id", path=campaign.source.name))
     elif not provenance.CAMPAIGN_ID.match(campaign.id):
-        problems.append(say("provenance.bad_campaign_id", campaign=campaign.id))
+        problems.append(_problem("provenance.bad_campaign_id", campaign=campaign.id))
     if not campaign.client:
-        problems.append(say("delivery.no_client", path=campaign.source.name))
+        problems.append(_problem("delivery.no_client", path=campaign.source.name))
     approval, missing = read_approval(campaign)
     problems += missing
     if not campaign.assets:
-        problems.append(say("delivery.no_assets", folder=str(campaign.folder)))
+        problems.append(_problem("delivery.no_assets", folder=str(campaign.folder)))
     recipes = []
     for asset in campaign.assets:
         if asset.file is None or not asset.file.is_file():
-            problems.append(say("delivery.missing_file", file=str(asset.file)))
+            problems.append(_problem("delivery.missing_file", file=str(asset.file)))
             continue
         if asset.file.suffix.lower() not in SUFFIXES:
-            problems.append(say("delivery.bad_suffix", file=asset.file.name, allowed=", ".join(SUFFIXES)))
+            problems.append(_problem("delivery.bad_suffix", file=asset.file.name, allowed=", ".join(SUFFIXES)))
             continue
         try:
             recipes.append(recipe_of(asset))
         except (ValueError, OSError):
-            problems.append(say("delivery.no_recipe", file=asset.file.name))
+            problems.append(_problem("delivery.no_recipe", file=asset.file.name))
         try:
             size = _size(asset.file)
             if not provenance.mark_fits(size):
-                problems.append(say("delivery.too_small", file=asset.file.name, size=f"{size[0]}×{size[1]}",
+                problems.append(_problem("delivery.too_small", file=asset.file.name, size=f"{size[0]}×{size[1]}",
                                     side=provenance.MARK_MIN_SIDE))
         except Exception as err:  # noqa: BLE001 - an unreadable file is one more thing to fix
-            problems.append(say("delivery.unreadable", file=asset.file.name, error=str(err)))
+            problems.append(_problem("delivery.unreadable", file=asset.file.name, error=str(err)))
     names = [a.file.name for a in campaign.assets if a.file is not None]
     for name in {n for n in names if names.count(n) > 1}:
-        problems.append(say("delivery.same_name", file=name))
+        problems.append(_problem("delivery.same_name", file=name))
     return approval, recipes, problems
 
 
@@ -281,7 +293,7 @@ def deliver(campaign_path: str | os.PathLike, *, out: str | os.PathLike | None =
     try:
         credentials = provenance.agency_credentials(cert, key)
     except UserError as err:
-        problems.append(err.message(_lang()))
+        problems.append(_problem(err.key, **err.values))
     if problems:
         raise NotDeliverable(campaign.id or campaign.source.name, problems)
     out_dir = Path(out) if out else campaign.out
@@ -320,8 +332,3 @@ def deliver(campaign_path: str | os.PathLike, *, out: str | os.PathLike | None =
     log(say("delivery.archived", folder=archive))
     return Delivery(campaign.id, delivered, archive, credentials.development)
 
-
-def _lang() -> str:
-    from genlab.core.i18n import current_language
-
-    return current_language()

@@ -9,10 +9,10 @@ DWT-DCT, the method diffusers uses for SDXL).
 * `embed_mark(picture, campaign_id)` / `read_mark(picture)`: the invisible mark. Its 128 bits are
   the magic ``gL``, the campaign id (at most 12 ASCII characters) and a CRC-16, so a picture without
   the mark is not read as one. It needs pictures of at least 256×256 pixels. The method is the
-  library's DWT-DCT-SVD (``dwtDctSvd``) on the U colour channel, step 72, not the plain ``dwtDct``
+  library's DWT-DCT-SVD (``dwtDctSvd``) on the U colour channel, step 48, not the plain ``dwtDct``
   diffusers uses for SDXL: on flat graphic pictures (genlab's tiny world, logos, flat colour
   layouts) plain DWT-DCT lost bits even without any change (3 of 10 read back at 512 px) and none
-  survived JPEG 85; DWT-DCT-SVD read 20 of 20 back, 18 of 20 after JPEG 85
+  survived JPEG 85; DWT-DCT-SVD at step 48 read 20 of 20 back after JPEG 85 (step 36: 11 of 20)
   (benchmarks/watermark.py measures both).
 * `sign(source, dest, manifest, credentials)`: embeds a signed manifest (`c2pa.Builder`).
 * `verify(path)`: what the manifest (`c2pa.Reader` and its validation results) and the mark show,
@@ -163,7 +163,7 @@ MARK_ID_BYTES = 12
 MARK_BITS = 8 * (len(MARK_MAGIC) + MARK_ID_BYTES + 2)
 MARK_MIN_SIDE = 256
 MARK_METHOD = "dwtDctSvd"
-MARK_SCALES = [0, 72, 0]  # Y, U, V quantisation steps: the mark lives in U (blue-yellow), not in brightness
+MARK_SCALES = [0, 48, 0]  # Y, U, V quantisation steps: the mark lives in U (blue-yellow), not in brightness
 CAMPAIGN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,11}$")
 # Scales tried when the mark is not found at the picture's own size: a picture resized to 50 %
 # is read again at twice its size (the mark's blocks line up again).
