@@ -62,6 +62,44 @@ def _generate(args) -> int:
     return 0
 
 
+def _deliver(args) -> int:
+    from genlab.core.delivery import NotDeliverable, deliver
+    from genlab.core.i18n import UserError, current_language
+
+    try:
+        deliver(args.campaign, out=args.out, cert=args.cert, key=args.key)
+    except NotDeliverable as err:
+        print(err.message(current_language()), file=sys.stderr)
+        return 1
+    except UserError as err:
+        print(f"genlab: {err.message(current_language())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _verify(args) -> int:
+    from genlab.core.i18n import UserError, current_language
+    from genlab.core.provenance import explain, verify
+
+    code = 0
+    for path in args.file:
+        try:
+            found = verify(path)
+        except UserError as err:
+            print(f"genlab: {err.message(current_language())}", file=sys.stderr)
+            code = 2
+            continue
+        if args.json:
+            import json
+
+            print(json.dumps(found.as_dict(), indent=2, ensure_ascii=False, default=str))
+        else:
+            print(explain(found))
+        if found.changed or (found.manifest and found.state == "Invalid" and not found.untrusted):
+            code = max(code, 1)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
     from genlab.core.i18n import help_text, say
 
@@ -88,6 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--sampler")
     p.add_argument("--out", default="outputs", help=help_text("cli_help.generate_out"))
     p.set_defaults(func=_generate)
+
+    p = sub.add_parser("deliver", help=help_text("cli_help.deliver"), description=say("cli_help.deliver"))
+    p.add_argument("campaign", help=help_text("cli_help.deliver_campaign"))
+    p.add_argument("--out", help=help_text("cli_help.deliver_out"))
+    p.add_argument("--cert", help=help_text("cli_help.deliver_cert"))
+    p.add_argument("--key", help=help_text("cli_help.deliver_key"))
+    p.set_defaults(func=_deliver)
+
+    p = sub.add_parser("verify", help=help_text("cli_help.verify"), description=say("cli_help.verify"))
+    p.add_argument("file", nargs="+", help=help_text("cli_help.verify_file"))
+    p.add_argument("--json", action="store_true", help=help_text("cli_help.verify_json"))
+    p.set_defaults(func=_verify)
 
     for name, (module, help_key) in BRANCHES.items():
         importlib.import_module(module).add_arguments(sub.add_parser(name, help=help_text(help_key)))
