@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from PIL import Image, ImageFilter, ImageOps
 
 from genlab.core.i18n import UserError
-from genlab.core.profiles import ControlModel, Profile
+from genlab.core.profiles import ControlModel, Profile, control_model
 
 STROKE_THRESHOLD = 96  # how dark (0-255, inverted) a pixel must be to count as a stroke
 EDGE_THRESHOLD = 40
@@ -68,18 +68,6 @@ def picture_sha256(img: Image.Image) -> str:
     buf = io.BytesIO()
     img.save(buf, format="PNG", optimize=False, compress_level=6)
     return hashlib.sha256(buf.getvalue()).hexdigest()
-
-
-def control_model(profile: Profile, condition: str | None) -> ControlModel:
-    """The profile's ControlNet for ``condition``, or a clear error listing what it offers."""
-    offered = ", ".join(profile.controls) or "-"
-    if not profile.controls:
-        raise UserError("composition.no_controls", profile=profile.name)
-    if condition is None:
-        raise UserError("composition.condition_needed", offered=offered)
-    if condition not in profile.controls:
-        raise UserError("composition.unknown_condition", condition=condition, profile=profile.name, offered=offered)
-    return profile.controls[condition]
 
 
 def _fit(img: Image.Image, width: int, height: int) -> Image.Image:

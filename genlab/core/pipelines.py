@@ -232,8 +232,8 @@ def control_pipeline(profile: str | Profile | None, condition: str, *, device: s
     """The profile's text-to-image pipeline with its ControlNet for ``condition`` (models.toml
     ``controls``): diffusers' ControlNet pipeline built with ``from_pipe`` on the same weights, the
     ControlNet loaded with ``from_pretrained`` of a shipped folder or the Hub cache (never the network)."""
-    from genlab.core.composition import control_model
     from genlab.core.hardware import best_device
+    from genlab.core.profiles import control_model
 
     if not isinstance(profile, Profile):
         profile = get_profile(profile)
@@ -297,7 +297,7 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, control
     ``controls``: also its ControlNets for these conditions (``["all"]`` for every one)."""
     from huggingface_hub import snapshot_download
 
-    from genlab.core.composition import control_model
+    from genlab.core.profiles import control_model
 
     profile = get_profile(profile_name)
     wanted = list(profile.controls) if controls and "all" in controls else list(controls or [])

@@ -208,3 +208,17 @@ def get_profile(name: str | None = None, *, video: bool = False) -> Profile:
     if name not in profiles:
         raise ProfileError(say("profiles.unknown", name=name, profiles=", ".join(profiles)))
     return profiles[name]
+
+
+def control_model(profile: Profile, condition: str | None) -> ControlModel:
+    """The profile's ControlNet for ``condition``, or a clear error listing what it offers."""
+    from genlab.core.i18n import UserError
+
+    offered = ", ".join(profile.controls) or "-"
+    if not profile.controls:
+        raise UserError("composition.no_controls", profile=profile.name)
+    if condition is None:
+        raise UserError("composition.condition_needed", offered=offered)
+    if condition not in profile.controls:
+        raise UserError("composition.unknown_condition", condition=condition, profile=profile.name, offered=offered)
+    return profile.controls[condition]
