@@ -71,10 +71,11 @@ with gr.Blocks(title="genlab Studio") as demo:
                     gr.Markdown(L("composition_tab.finish_heading"), elem_classes="genlab-note")
                     finish_source = gr.Image(label=L("composition_tab.finish_source"), type="filepath", format="png",
                                              sources=["upload", "clipboard"], height=200, elem_id="finish-source")
-                    with gr.Row(equal_height=True, visible=composition.offers_outpaint()):
-                        ratio = gr.Dropdown(composition.ratio_menu(), value=composition.RATIOS[0], label=L("composition_tab.ratio"), scale=1)
-                        outpaint_prompt = gr.Textbox(label=L("composition_tab.outpaint_prompt"), info=L("composition_tab.outpaint_prompt_info"), scale=2, elem_id="outpaint-prompt")
-                        outpaint_btn = gr.Button(L("composition_tab.outpaint"), scale=1, elem_id="outpaint-btn")
+                    with gr.Column(visible=composition.offers_outpaint()):
+                        ratio = gr.Radio(composition.ratio_menu(), value=composition.RATIOS[0], label=L("composition_tab.ratio"), elem_id="ratio")
+                        with gr.Row(equal_height=True):
+                            outpaint_prompt = gr.Textbox(label=L("composition_tab.outpaint_prompt"), info=L("composition_tab.outpaint_prompt_info"), scale=2, elem_id="outpaint-prompt")
+                            outpaint_btn = gr.Button(L("composition_tab.outpaint"), scale=1, elem_id="outpaint-btn")
                     with gr.Row(equal_height=True):
                         factor = gr.Radio(composition.factor_menu(), value=composition.FACTORS[0], label=L("composition_tab.factor"), scale=1)
                         hires_fix = gr.Checkbox(False, label=L("composition_tab.hires_fix"), visible=composition.offers_hires_fix(), scale=1)

@@ -179,6 +179,7 @@ def draw_a_circle(page, canvas, radius_share: float = 0.22):
     """Draw a circle's outline with the mouse, left of the page's middle, as a designer sketches."""
     import math
 
+    canvas.scroll_into_view_if_needed()  # the mouse draws in the viewport: the page must be in sight
     box = canvas.bounding_box()
     cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
     r = min(box["width"], box["height"]) * radius_share
