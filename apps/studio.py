@@ -1,4 +1,4 @@
-"""Studio: text to image, image to image, inpainting and X/Y grids, with the recipe inside every PNG.
+"""Studio: text to image, image to image, inpainting, composition from a drawing and X/Y grids, with the recipe inside every PNG.
 
 Start it with `genlab demo studio` (`--room` for a whole room; `gradio apps/studio.py` reloads
 on every edit). Script it from Python:
@@ -7,6 +7,10 @@ on every edit). Script it from Python:
     pictures, recipe, seed = Client("http://127.0.0.1:7860/").predict(
         prompt="a red circle on a blue background", seed=42, api_name="/generate")
     pictures[0]["image"]     # the PNG, recipe inside
+    page = handle_file("sketch.png")    # the drawing editor takes {"background", "layers", "composite"}
+    Client(url).predict(prompt="a red circle on a blue background", condition="sketch",
+                        drawing={"background": page, "layers": [], "composite": page}, api_name="/compose")
+    Client(url).predict(picture=handle_file("picture.png"), ratio="16:9", api_name="/outpaint")  # and /upscale
 """
 
 import sys
@@ -14,15 +18,15 @@ import sys
 import gradio as gr
 
 from genlab.core.i18n import language_of
-from genlab.ui import room, studio
+from genlab.ui import composition, room, studio
 from genlab.ui.demo import launch_settings
-from genlab.ui.i18n import L, gradio_i18n
+from genlab.ui.i18n import L, gradio_i18n, profile_title
 
 opts = studio.options()  # sizes, samplers, presets and starting values from the active profile
 
 with gr.Blocks(title="genlab Studio") as demo:
     gr.Markdown(L("studio.title"))
-    gr.Markdown(f"{opts.title}", elem_classes="genlab-note")
+    gr.Markdown(profile_title(opts.profile), elem_classes="genlab-note")
     history, shown, selected = gr.State([]), gr.State([]), gr.State(0)
 
     with gr.Row(equal_height=False):
@@ -46,6 +50,36 @@ with gr.Blocks(title="genlab Studio") as demo:
                     mask = gr.Image(label=L("studio.mask_upload"), type="filepath", image_mode="L", height=140, elem_id="mask")
                     inpaint_strength = gr.Slider(0.05, 1, value=0.9, step=0.05, label=L("studio.strength"), info=L("studio.strength_info"))
                     inpaint_btn = gr.Button(L("studio.repaint"), variant="primary", elem_id="inpaint-btn")
+                with gr.Tab(L("composition_tab.tab"), id="composition"):  # logic: genlab/ui/composition.py
+                    gr.Markdown(L("composition_tab.no_controls"), elem_classes="genlab-note", visible=not composition.conditions())
+                    with gr.Column(visible=bool(composition.conditions())):
+                        gr.Markdown(L("composition_tab.intro"), elem_classes="genlab-note")
+                        drawing = gr.ImageEditor(
+                            value=composition.blank_page(), label=L("composition_tab.drawing"), type="filepath", format="png",
+                            sources=["upload", "clipboard"], layers=False, canvas_size=composition.blank_page().size,
+                            brush=gr.Brush(colors=["#1a1a1a"], default_size=6, color_mode="fixed"), eraser=gr.Eraser(default_size=16),
+                            height=380, elem_id="drawing",
+                        )
+                        condition = gr.Dropdown(composition.condition_menu(), value=(composition.conditions() or [None])[0],
+                                                label=L("composition_tab.condition"), info=L("composition_tab.condition_info"), elem_id="condition")
+                        control_strength = gr.Slider(0, 2, value=1, step=0.05, label=L("composition_tab.control_strength"),
+                                                     info=L("composition_tab.control_strength_info"), elem_id="control-strength")
+                        with gr.Row():
+                            control_start = gr.Slider(0, 1, value=0, step=0.05, label=L("composition_tab.control_start"), info=L("composition_tab.control_start_info"))
+                            control_end = gr.Slider(0, 1, value=1, step=0.05, label=L("composition_tab.control_end"), info=L("composition_tab.control_end_info"))
+                        compose_btn = gr.Button(L("composition_tab.compose"), variant="primary", elem_id="compose-btn")
+                    gr.Markdown(L("composition_tab.finish_heading"), elem_classes="genlab-note")
+                    finish_source = gr.Image(label=L("composition_tab.finish_source"), type="filepath", format="png",
+                                             sources=["upload", "clipboard"], height=200, elem_id="finish-source")
+                    with gr.Column(visible=composition.offers_outpaint()):
+                        ratio = gr.Radio(composition.ratio_menu(), value=composition.RATIOS[0], label=L("composition_tab.ratio"), elem_id="ratio")
+                        with gr.Row(equal_height=True):
+                            outpaint_prompt = gr.Textbox(label=L("composition_tab.outpaint_prompt"), info=L("composition_tab.outpaint_prompt_info"), scale=2, elem_id="outpaint-prompt")
+                            outpaint_btn = gr.Button(L("composition_tab.outpaint"), scale=1, elem_id="outpaint-btn")
+                    with gr.Row(equal_height=True):
+                        factor = gr.Radio(composition.factor_menu(), value=composition.FACTORS[0], label=L("composition_tab.factor"), scale=1)
+                        hires_fix = gr.Checkbox(False, label=L("composition_tab.hires_fix"), visible=composition.offers_hires_fix(), scale=1)
+                        upscale_btn = gr.Button(L("composition_tab.upscale"), scale=1, elem_id="upscale-btn")
                 with gr.Tab(L("studio.tab_grid"), id="grid"):
                     gr.Markdown(L("studio.grid_intro"), elem_classes="genlab-note")
                     with gr.Row():
@@ -99,11 +133,18 @@ with gr.Blocks(title="genlab Studio") as demo:
         ).success(  # the first new picture opens large; the history shows the newest first
             lambda saved: (studio.gallery_value(saved), gr.Number(visible=True), 0, gr.Gallery(selected_index=0)),
             history, [gallery, seed_used, selected, results], api_visibility="private",
-        )
+        ).success(composition.picture_to_finish, shown, [finish_source, outpaint_prompt], api_visibility="private")
 
     picture_event([generate_btn.click, prompt.submit], studio.generate, [*settings, history], "generate")
     picture_event([img2img_btn.click], studio.image_to_image, [*settings, source, strength, history], "img2img")
     picture_event([inpaint_btn.click], studio.inpaint, [*settings, editor, mask, inpaint_strength, history], "inpaint")
+    picture_event([compose_btn.click], composition.compose,
+                  [*settings, drawing, condition, control_strength, control_start, control_end, history], "compose")
+    # outpainting and hires fix share the model queue and the per-person cap, not the Batcher (genlab/ui/composition.py says why)
+    picture_event([outpaint_btn.click], composition.outpaint,
+                  [finish_source, ratio, outpaint_prompt, negative_prompt, seed, steps, guidance, history], "outpaint")
+    picture_event([upscale_btn.click], composition.upscale, [finish_source, factor, hires_fix, prompt, seed, steps, history], "upscale")
+    finish_source.upload(composition.suggested_outpaint_prompt, finish_source, outpaint_prompt, api_visibility="private")
     picture_event(
         [grid_btn.click], studio.xy_grid,
         [prompt, negative_prompt, seed, steps, guidance, size, sampler, style, x_axis, x_values, y_axis, y_values, history], "xy_grid",
@@ -126,7 +167,8 @@ with gr.Blocks(title="genlab Studio") as demo:
     def pick_result(pictures, evt: gr.SelectData):
         return studio.select_result(pictures, evt.index)
 
-    results.select(pick_result, shown, [recipe, seed_used, selected], api_visibility="private")
+    results.select(pick_result, shown, [recipe, seed_used, selected], api_visibility="private").then(
+        composition.picture_to_finish, [shown, selected], [finish_source, outpaint_prompt], api_visibility="private")
 
     def send(target):
         def handler(pictures, index, request: gr.Request):

@@ -15,13 +15,13 @@ import gradio as gr
 from genlab.core import video
 from genlab.ui import room, studio, video_app
 from genlab.ui.demo import launch_settings
-from genlab.ui.i18n import L, gradio_i18n
+from genlab.ui.i18n import L, gradio_i18n, profile_title
 
 opts = video.options()  # frames, fps and starting values from the active video profile
 
 with gr.Blocks(title="genlab Video") as demo:
     gr.Markdown(L("video.title"))
-    gr.Markdown(f"{opts.title}", elem_classes="genlab-note")
+    gr.Markdown(profile_title(opts.profile), elem_classes="genlab-note")
 
     with gr.Row(equal_height=False):
         with gr.Column(scale=5):

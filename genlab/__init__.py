@@ -32,6 +32,11 @@ __version__ = "0.1.0"
 _LAZY = {
     "generate": "genlab.core.generation",
     "regenerate": "genlab.core.generation",
+    "outpaint": "genlab.core.canvas",
+    "upscale": "genlab.core.finishing",
+    "export_print": "genlab.core.finishing",
+    "print_pixels": "genlab.core.finishing",
+    "handoff_name": "genlab.core.finishing",
     "contact_sheet": "genlab.core.imaging",
     "Generation": "genlab.core.generation",
     "load_pipeline": "genlab.core.pipelines",

@@ -9,15 +9,16 @@ import importlib
 import sys
 
 # The branches of the command tree whose options live next to the code they drive: each module's
-# `add_arguments(parser)` fills its branch and sets `run` (its `main(argv)` runs it alone).
+# `add_arguments(parser)` fills its branch and sets `run` (its `main(argv)` runs it alone). The
+# second item is the key of its one-line help in assets/i18n (`--help` speaks the reader's language).
 BRANCHES = {
-    "lab": ("genlab.ui.lab", "start JupyterLab on the course (lessons + assignments)"),
-    "demo": ("genlab.ui.demo", "start a Gradio demo: studio, video, explorer, progress"),
-    "report": ("genlab.course.progress.report", "the managers' progress report from the gradebook"),
-    "course": ("genlab.course.cli", "run the graded course: release, collect, grade, feedback"),
-    "hub": ("genlab.hub.cli", "the cohort's JupyterHub on this machine: setup, start, status, users sync"),
-    "tiny": ("genlab.tiny.cli", "train and evaluate the shipped tiny shapes-world models"),
-    "i18n": ("genlab.lessons.languages", "lessons and exercises in es-MX and English: update, check, render"),
+    "lab": ("genlab.ui.lab", "cli_help.branch_lab"),
+    "demo": ("genlab.ui.demo", "cli_help.branch_demo"),
+    "report": ("genlab.course.progress.report", "cli_help.branch_report"),
+    "course": ("genlab.course.cli", "cli_help.branch_course"),
+    "hub": ("genlab.hub.cli", "cli_help.branch_hub"),
+    "tiny": ("genlab.tiny.cli", "cli_help.branch_tiny"),
+    "i18n": ("genlab.lessons.languages", "cli_help.branch_i18n"),
 }
 
 
@@ -37,7 +38,7 @@ def _doctor(args) -> int:
 def _fetch(args) -> int:
     from genlab.core.pipelines import fetch
 
-    for folder in fetch(args.profile):
+    for folder in fetch(args.profile, controls=args.control):
         print(f"ready: {folder}")
     print(f"Done. Use it with GENLAB_PROFILE={args.profile} (or profile='{args.profile}').")
     return 0
@@ -61,32 +62,85 @@ def _generate(args) -> int:
     return 0
 
 
+def _deliver(args) -> int:
+    from genlab.core.delivery import NotDeliverable, deliver
+    from genlab.core.i18n import UserError, current_language
+
+    try:
+        deliver(args.campaign, out=args.out, cert=args.cert, key=args.key)
+    except NotDeliverable as err:
+        print(err.message(current_language()), file=sys.stderr)
+        return 1
+    except UserError as err:
+        print(f"genlab: {err.message(current_language())}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _verify(args) -> int:
+    from genlab.core.i18n import UserError, current_language
+    from genlab.core.provenance import explain, verify
+
+    code = 0
+    for path in args.file:
+        try:
+            found = verify(path)
+        except UserError as err:
+            print(f"genlab: {err.message(current_language())}", file=sys.stderr)
+            code = 2
+            continue
+        if args.json:
+            import json
+
+            print(json.dumps(found.as_dict(), indent=2, ensure_ascii=False, default=str))
+        else:
+            print(explain(found))
+        if found.changed or (found.manifest and found.state == "Invalid" and not found.untrusted):
+            code = max(code, 1)
+    return code
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="genlab", description="genlab: learn generative image and video AI by doing.")
+    from genlab.core.i18n import help_text, say
+
+    parser = argparse.ArgumentParser(prog="genlab", description=say("cli_help.genlab"))
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("doctor", help="what this machine can run, and which profile to use")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p = sub.add_parser("doctor", help=help_text("cli_help.doctor"))
+    p.add_argument("--json", action="store_true", help=help_text("cli_help.doctor_json"))
     p.set_defaults(func=_doctor)
 
-    p = sub.add_parser("fetch", help="download a profile's model from the Hugging Face Hub (needs internet)")
-    p.add_argument("profile", help="a profile name from assets/models.toml, e.g. sd15")
+    p = sub.add_parser("fetch", help=help_text("cli_help.fetch"))
+    p.add_argument("profile", help=help_text("cli_help.fetch_profile"))
+    p.add_argument("--control", action="append", metavar="CONDITION", help=help_text("cli_help.fetch_control"))
     p.set_defaults(func=_fetch)
 
-    p = sub.add_parser("generate", help="make pictures from a prompt and save them with their recipes")
+    p = sub.add_parser("generate", help=help_text("cli_help.generate"))
     p.add_argument("prompt")
     p.add_argument("--negative-prompt")
     p.add_argument("--seed", type=int)
     p.add_argument("--steps", type=int)
     p.add_argument("--guidance", type=float)
-    p.add_argument("-n", type=int, default=1, help="how many pictures")
+    p.add_argument("-n", type=int, default=1, help=help_text("cli_help.generate_n"))
     p.add_argument("--profile")
     p.add_argument("--sampler")
-    p.add_argument("--out", default="outputs", help="a folder, or a .png file name")
+    p.add_argument("--out", default="outputs", help=help_text("cli_help.generate_out"))
     p.set_defaults(func=_generate)
 
-    for name, (module, help_text) in BRANCHES.items():
-        importlib.import_module(module).add_arguments(sub.add_parser(name, help=help_text))
+    p = sub.add_parser("deliver", help=help_text("cli_help.deliver"), description=say("cli_help.deliver"))
+    p.add_argument("campaign", help=help_text("cli_help.deliver_campaign"))
+    p.add_argument("--out", help=help_text("cli_help.deliver_out"))
+    p.add_argument("--cert", help=help_text("cli_help.deliver_cert"))
+    p.add_argument("--key", help=help_text("cli_help.deliver_key"))
+    p.set_defaults(func=_deliver)
+
+    p = sub.add_parser("verify", help=help_text("cli_help.verify"), description=say("cli_help.verify"))
+    p.add_argument("file", nargs="+", help=help_text("cli_help.verify_file"))
+    p.add_argument("--json", action="store_true", help=help_text("cli_help.verify_json"))
+    p.set_defaults(func=_verify)
+
+    for name, (module, help_key) in BRANCHES.items():
+        importlib.import_module(module).add_arguments(sub.add_parser(name, help=help_text(help_key)))
     return parser
 
 

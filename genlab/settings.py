@@ -82,6 +82,13 @@ VARIABLES: dict[str, Variable] = {
                  "(the service sends a heartbeat every 2 s while a request waits)", "core.remote"),
         Variable("GENLAB_SERVICE_RETRY", "60", "seconds a kernel waits for a restarted shared service before it says so "
                  "(the request is sent again with the same seed)", "core.remote"),
+        Variable("GENLAB_C2PA_CERT", "", "the agency's C2PA signing certificate chain (PEM, signing certificate first) "
+                 "for `genlab deliver` (else the development chain in ~/.config/genlab/c2pa-dev)", "core.provenance"),
+        Variable("GENLAB_C2PA_KEY", "", "the private key (PEM) of GENLAB_C2PA_CERT", "core.provenance"),
+        Variable("GENLAB_C2PA_TRUST_ANCHORS", "", "extra root certificates (PEM) `genlab verify` trusts besides the "
+                 "development root", "core.provenance"),
+        Variable("GENLAB_ARCHIVE", "", "the agency's archive, where `genlab deliver` keeps the originals with their "
+                 "recipes (else the campaign's `archive`, else <campaign folder>/archive)", "core.delivery"),
     )
 }
 

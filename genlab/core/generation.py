@@ -103,6 +103,11 @@ def generate(
     image=None,
     mask_image=None,
     strength: float | None = None,
+    control=None,
+    condition: str | None = None,
+    control_strength: float = 1.0,
+    control_start: float = 0.0,
+    control_end: float = 1.0,
     device: str | None = None,
 ) -> Generation:
     """Make `n` pictures from a text prompt, each with its recipe.
@@ -111,6 +116,12 @@ def generate(
     image to image, and also `mask_image` (white = repaint) for inpainting. Unset settings come
     from the profile's defaults. With no `seed`, one is drawn at random and recorded; picture i of
     a batch uses seed + i, so every picture can be made again from its recipe.
+
+    Composition: give `control` (a drawing, layout or control map: a path or a picture) and
+    `condition` (one of the profile's controls, e.g. "sketch" or "layout" on the tiny model); the
+    profile's ControlNet then decides where things go. `control_strength` (0-2, 1 = as trained)
+    scales its effect; `control_start` / `control_end` (0-1) say on which part of the steps it acts.
+    See genlab.core.composition.
     """
     if not isinstance(prompt, str):
         raise TypeError(say("generation.prompt_not_text", kind=type(prompt).__name__))
@@ -141,24 +152,37 @@ def generate(
     elif strength is not None:
         raise ValueError(say("generation.strength_without_image"))
 
+    ctl = None
+    if control is not None or condition is not None:
+        from genlab.core.composition import make_control
+
+        if task != "txt2img":
+            raise ValueError(say("composition.control_with_image"))
+        ctl = make_control(prof, control, condition, width, height, strength=control_strength,
+                           start=control_start, end=control_end)
     key = BatchKey(profile=prof, task=task, steps=steps, guidance=guidance, width=width, height=height,
-                   sampler=sampler, strength=kwargs.get("strength"))
+                   sampler=sampler, strength=kwargs.get("strength"), control=ctl and ctl.condition,
+                   control_scale=ctl.scale if ctl else 1.0, control_start=ctl.start if ctl else 0.0,
+                   control_end=ctl.end if ctl else 1.0)
     seeds = [(seed + i) % (MAX_SEED + 1) for i in range(n)]
     items = [
         PictureItem(prompt=prompt, negative_prompt=negative_prompt or None, seed=s, image=kwargs.get("image"),
-                    mask=kwargs.get("mask_image"), batch_size=n, batch_index=i)
+                    mask=kwargs.get("mask_image"), control=ctl, batch_size=n, batch_index=i)
         for i, s in enumerate(seeds)
     ]
     from genlab.core import remote  # the hub's shared service (GENLAB_SERVICE_URL) holds the model, when there is one
 
-    made = remote.render(key, items) if remote.wanted(profile, device) else render(key, items, device=device)
+    use_service = remote.wanted(profile, device) and ctl is None  # the shared service makes plain pictures and edits
+    made = remote.render(key, items) if use_service else render(key, items, device=device)
     return Generation(images=[img for img, _ in made], recipes=[rec for _, rec in made])
 
 
-def regenerate(source: Recipe | str | Path | Image.Image, *, device: str | None = None) -> Generation:
+def regenerate(source: Recipe | str | Path | Image.Image, *, control=None, device: str | None = None) -> Generation:
     """Make a picture again from its recipe (or from a PNG that carries one).
 
-    Text-to-image recipes only: an edit's recipe does not carry the picture it started from.
+    Text-to-image recipes only: an edit's recipe does not carry the picture it started from. A
+    picture made with composition control needs its control picture again (`control=`); its
+    SHA-256 must match the one in the recipe.
     """
     recipe = source if isinstance(source, Recipe) else read_recipe(source)
     if recipe.task != "txt2img":
@@ -166,6 +190,9 @@ def regenerate(source: Recipe | str | Path | Image.Image, *, device: str | None 
     if not recipe.profile:
         raise ValueError(say("generation.no_profile"))
     first_seed = (recipe.seed - recipe.batch_index) % (MAX_SEED + 1)
+    ctl = recipe.control or {}
+    if ctl and control is None:
+        raise ValueError(say("generation.control_needed", condition=ctl.get("condition", "?")))
     out = generate(
         recipe.prompt,
         negative_prompt=recipe.negative_prompt,
@@ -178,6 +205,10 @@ def regenerate(source: Recipe | str | Path | Image.Image, *, device: str | None 
         profile=recipe.profile,
         sampler=recipe.sampler,
         device=device,
+        **({"control": control, "condition": ctl.get("condition"), "control_strength": ctl.get("scale", 1.0),
+            "control_start": ctl.get("start", 0.0), "control_end": ctl.get("end", 1.0)} if ctl else {}),
     )
+    if ctl.get("image_sha256") and out.recipe.control.get("image_sha256") != ctl["image_sha256"]:
+        raise ValueError(say("generation.control_differs"))
     i = recipe.batch_index
     return Generation(images=[out.images[i]], recipes=[out.recipes[i]])

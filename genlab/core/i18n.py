@@ -125,6 +125,11 @@ def say(key: str, **values) -> str:
     return t(key, current_language(), **values)
 
 
+def help_text(key: str, **values) -> str:
+    """`say(key)` for argparse's ``help=``: argparse %-formats help texts, so a % is doubled."""
+    return say(key, **values).replace("%", "%%")
+
+
 _extra: dict[str, dict[str, str]] = {lang: {} for lang in LANGUAGES}
 
 

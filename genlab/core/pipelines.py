@@ -76,7 +76,7 @@ def missing_model_message(profile: Profile, source: ModelSource) -> str:
         return say("pipelines.shipped_missing", profile=profile.name, path=source.path)
     offline = say("pipelines.offline_note") if _offline() else ""
     return say("pipelines.model_missing", profile=profile.name, repo=source.repo, revision=source.revision,
-               gb=f"{profile.download_gb:g}", offline=offline, cache=_hf_cache_dir(), licence=profile.licence)
+               gb=f"{profile.download_gb:g}", offline=offline, cache=_hf_cache_dir(), licence=profile.licence_in())
 
 
 def _offline() -> bool:
@@ -228,6 +228,34 @@ def _build(task: str, profile: Profile, device: str):
     return pipe
 
 
+def control_pipeline(profile: str | Profile | None, condition: str, *, device: str | None = None):
+    """The profile's text-to-image pipeline with its ControlNet for ``condition`` (models.toml
+    ``controls``): diffusers' ControlNet pipeline built with ``from_pipe`` on the same weights, the
+    ControlNet loaded with ``from_pretrained`` of a shipped folder or the Hub cache (never the network)."""
+    from genlab.core.hardware import best_device
+    from genlab.core.profiles import control_model
+
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    model = control_model(profile, condition)
+    resolve(profile, model.source)  # fail fast with the fetch command when it is not on this machine
+    device = device or best_device()
+    base = load_pipeline("txt2img", profile, device=device)
+    key = (profile.name, f"control:{condition}", device)
+    with _lock:
+        if key not in _cache:
+            import diffusers
+
+            with quiet_loading(profile.shipped):
+                kwargs = dict(dtype=torch_dtype(profile, device))
+                if profile.variant and model.source.path is None and device != "cpu":
+                    kwargs["variant"] = profile.variant  # what `genlab fetch --control` downloads
+                net = diffusers.ControlNetModel.from_pretrained(resolve(profile, model.source), **kwargs)
+                pipe = diffusers.AutoPipelineForText2Image.from_pipe(base, controlnet=net.to(base.device))
+            _cache[key] = apply_memory_strategy(pipe, profile, device)
+        return _cache[key]
+
+
 def image_to_video_pipeline(profile: str | Profile | None = None, *, device: str | None = None):
     """The pipeline that turns a still picture into a clip for a video profile.
 
@@ -263,15 +291,21 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def fetch(profile_name: str, *, allow_patterns: list[str] | None = None) -> list[Path]:
-    """Download a profile's models from the Hugging Face Hub at the pinned revision (with progress)."""
+def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, controls: list[str] | None = None) -> list[Path]:
+    """Download a profile's models from the Hugging Face Hub at the pinned revision (with progress).
+
+    ``controls``: also its ControlNets for these conditions (``["all"]`` for every one)."""
     from huggingface_hub import snapshot_download
 
+    from genlab.core.profiles import control_model
+
     profile = get_profile(profile_name)
+    wanted = list(profile.controls) if controls and "all" in controls else list(controls or [])
+    control_sources = [control_model(profile, c).source for c in wanted]  # an unknown condition: a clear error first
     if _offline():
         raise RuntimeError(say("pipelines.fetch_offline", profile=profile_name))
     done = []
-    for source in _sources(profile):
+    for source in _sources(profile) + control_sources:
         if source.path is not None:
             done.append(source.path)  # shipped with genlab
             continue
@@ -281,6 +315,8 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None) -> list
         elif is_pipeline:
             weights = f"*/*.{profile.variant}.safetensors" if profile.variant else "*/*.safetensors"
             patterns = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", weights]
+        elif source in control_sources:  # a ControlNet: its config and the weights in the profile's variant
+            patterns = ["config.json", f"*.{profile.variant}.safetensors" if profile.variant else "diffusion_pytorch_model.safetensors"]
         else:
             patterns = ["*.json", "*.safetensors"]
         print(say("pipelines.fetching", repo=source.repo, revision=source.revision, profile=profile.name))

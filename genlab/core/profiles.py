@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from genlab import settings
-from genlab.core.i18n import say
+from genlab.core.i18n import current_language, say
 
 TASKS = ("txt2img", "img2img", "inpaint", "video", "i2v")
 MEMORY_STRATEGIES = (
@@ -41,6 +41,29 @@ class ModelSource:
         return str(self.path) if self.path else f"{self.repo}@{self.revision}"
 
 
+CONTROL_INPUTS = ("drawing", "edges", "map")
+
+
+@dataclass(frozen=True)
+class ControlModel:
+    """A ControlNet a profile offers for one condition (``[profiles.NAME.controls.CONDITION]``).
+
+    ``input`` says what a person hands in: ``drawing`` (dark strokes on a light page: a sketch or
+    layout boxes), ``edges`` (any picture: its edges are found, as A1111's canny preprocessor
+    does) or ``map`` (a ready control map, e.g. depth or pose, used as it is).
+    """
+
+    condition: str
+    source: ModelSource
+    input: str = "drawing"
+    licence: str = ""
+    download_gb: float = 0
+
+    @property
+    def model_name(self) -> str:
+        return self.source.path.name if self.source.path else self.source.repo.split("/")[-1]
+
+
 @dataclass(frozen=True)
 class Profile:
     name: str
@@ -61,13 +84,20 @@ class Profile:
     defaults: dict = field(default_factory=dict)
     sizes: tuple[tuple[int, int], ...] = ()
     room_batch: int = 4
-    titles: dict = field(default_factory=dict)  # language → title, from models.toml; `title` is the English
+    controls: dict = field(default_factory=dict)  # condition -> ControlModel
+    hires_fix: bool = False  # upscale, then image to image at the new size (A1111's hires fix)
+    title_es: str = ""  # the title in es-MX (models.toml `title_es`); read it through title_in()
+    licence_es: str = ""  # the licence with its note in es-MX (`licence_es`); read it through licence_in()
 
     def title_in(self, lang: str | None = None) -> str:
-        """The profile's plain-language name in `lang` (default: the reader's language), else the English."""
-        from genlab.core.i18n import current_language
+        """The title a person reads, in ``lang`` (default: ``current_language()``); English when
+        models.toml has no Spanish one."""
+        return self.title_es if (lang or current_language()) == "es" and self.title_es else self.title
 
-        return self.titles.get(lang or current_language()) or self.title
+    def licence_in(self, lang: str | None = None) -> str:
+        """The licence as a person reads it, in ``lang`` (default: ``current_language()``). ``licence``
+        itself stays the English text the licence table matches (genlab.lessons.responsible)."""
+        return self.licence_es if (lang or current_language()) == "es" and self.licence_es else self.licence
 
     @property
     def is_video(self) -> bool:
@@ -77,19 +107,13 @@ class Profile:
     def shipped(self) -> bool:
         """True when every file this profile needs ships inside the repo (no download)."""
         sources = [s for s in (self.source, self.motion_adapter) if s is not None]
+        sources += [c.source for c in self.controls.values()]
         return all(s.path is not None for s in sources)
 
     def check_size(self, width: int, height: int) -> None:
         if self.sizes and (width, height) not in self.sizes:
             allowed = ", ".join(f"{w}x{h}" for w, h in self.sizes)
             raise ProfileError(say("profiles.wrong_size", name=self.name, allowed=allowed, size=f"{width}x{height}"))
-
-
-def _title(title, name: str) -> str:
-    """The English title: `title = "..."` or `title = { en = "...", es = "..." }`."""
-    if isinstance(title, dict):
-        return str(title.get("en") or name)
-    return str(title or name)
 
 
 def _source(data: dict | str | None, name: str, what: str) -> ModelSource | None:
@@ -102,6 +126,18 @@ def _source(data: dict | str | None, name: str, what: str) -> ModelSource | None
     if "repo" in data:
         return ModelSource(repo=data["repo"], revision=str(data.get("revision", "main")))
     raise ProfileError(f"Profile '{name}': {what} needs either `path` or `repo` in models.toml.")
+
+
+def _controls(name: str, data: dict) -> dict:
+    controls = {}
+    for condition, entry in data.get("controls", {}).items():
+        source = _source(entry, name, f"controls.{condition}")
+        kind = entry.get("input", "drawing") if isinstance(entry, dict) else "drawing"
+        if kind not in CONTROL_INPUTS:
+            raise ProfileError(f"Profile '{name}': controls.{condition}.input must be one of {CONTROL_INPUTS}, got {kind!r}.")
+        extra = entry if isinstance(entry, dict) else {}
+        controls[condition] = ControlModel(condition, source, kind, extra.get("licence", ""), float(extra.get("download_gb", 0)))
+    return controls
 
 
 def _profile(name: str, data: dict) -> Profile:
@@ -118,8 +154,7 @@ def _profile(name: str, data: dict) -> Profile:
         raise ProfileError(f"Profile '{name}' names no model: give `path`, `repo` or `base`.")
     return Profile(
         name=name,
-        title=_title(data.get("title"), name),
-        titles=dict(data["title"]) if isinstance(data.get("title"), dict) else {},
+        title=data.get("title", name),
         tasks=tasks,
         source=source,
         dtype=data.get("dtype", "float32"),
@@ -136,6 +171,10 @@ def _profile(name: str, data: dict) -> Profile:
         defaults=dict(data.get("defaults", {})),
         sizes=tuple(tuple(s) for s in data.get("sizes", ())),
         room_batch=int(data.get("room_batch", 4)),
+        controls=_controls(name, data),
+        hires_fix=bool(data.get("hires_fix", False)),
+        title_es=data.get("title_es", ""),
+        licence_es=data.get("licence_es", ""),
     )
 
 
@@ -169,3 +208,17 @@ def get_profile(name: str | None = None, *, video: bool = False) -> Profile:
     if name not in profiles:
         raise ProfileError(say("profiles.unknown", name=name, profiles=", ".join(profiles)))
     return profiles[name]
+
+
+def control_model(profile: Profile, condition: str | None) -> ControlModel:
+    """The profile's ControlNet for ``condition``, or a clear error listing what it offers."""
+    from genlab.core.i18n import UserError
+
+    offered = ", ".join(profile.controls) or "-"
+    if not profile.controls:
+        raise UserError("composition.no_controls", profile=profile.name)
+    if condition is None:
+        raise UserError("composition.condition_needed", offered=offered)
+    if condition not in profile.controls:
+        raise UserError("composition.unknown_condition", condition=condition, profile=profile.name, offered=offered)
+    return profile.controls[condition]

@@ -52,6 +52,7 @@ class Recipe:
     scheduler: str | None = None
     scheduler_config: dict = field(default_factory=dict)
     loras: dict = field(default_factory=dict)
+    control: dict = field(default_factory=dict)  # composition: condition, scale, start, end, model, image_sha256
     device: str | None = None
     dtype: str | None = None
     versions: dict = field(default_factory=dict)
@@ -74,6 +75,8 @@ class Recipe:
             pairs += [("Batch size", self.batch_size), ("Batch pos", self.batch_index)]
         for name, weight in self.loras.items():
             pairs.append((f"Lora {name}", _float(weight)))
+        if self.control:
+            pairs.append(("ControlNet 0", controlnet_unit_text(self.control)))
         if self.profile:
             pairs.append(("genlab profile", self.profile))
         text = self.prompt
@@ -97,6 +100,7 @@ class Recipe:
         values = _parse_settings(settings_line)
         size = values.get("Size", "512x512").lower().split("x")
         loras = {k[5:]: float(v) for k, v in values.items() if k.startswith("Lora ")}
+        control = controlnet_unit_from_text(values["ControlNet 0"]) if "ControlNet 0" in values else {}
         return cls(
             prompt="\n".join(prompt_lines).strip(),
             negative_prompt="\n".join(negative_lines).strip() or None,
@@ -112,6 +116,7 @@ class Recipe:
             batch_size=int(values.get("Batch size", 1)),
             batch_index=int(values.get("Batch pos", 0)),
             loras=loras,
+            control=control,
             task="img2img" if "Denoising strength" in values else "txt2img",
         )
 
@@ -130,6 +135,45 @@ class Recipe:
         info.add_text("parameters", self.to_parameters())
         info.add_text("genlab", self.to_json())
         return info
+
+
+def controlnet_unit_text(control: dict) -> str:
+    """A ControlNet unit as sd-webui-controlnet (A1111, Forge) writes it in ``parameters``:
+    ``Module: none, Model: NAME [hash], Weight: 1.0, ..., Guidance Start: 0.0, Guidance End: 1.0``.
+    genlab prepares the control picture itself, so the module is ``none`` (as in A1111 when a
+    ready control map is uploaded); the hash is the first 8 hex digits of the control picture's."""
+    model = control.get("model", "unknown")
+    digest = (control.get("image_sha256") or "")[:8]
+    fields_ = [
+        ("Module", "none"),
+        ("Model", f"{model} [{digest}]" if digest else model),
+        ("Weight", _float(control.get("scale", 1.0))),
+        ("Resize Mode", "Crop and Resize"),
+        ("Guidance Start", _float(control.get("start", 0.0))),
+        ("Guidance End", _float(control.get("end", 1.0))),
+        ("Pixel Perfect", False),
+        ("Control Mode", "Balanced"),
+        ("genlab condition", control.get("condition", "")),
+    ]
+    return ", ".join(f"{k}: {v}" for k, v in fields_)
+
+
+def controlnet_unit_from_text(text: str) -> dict:
+    """Read back a ``ControlNet 0`` unit (genlab's, A1111's or Forge's) into the recipe's control fields."""
+    values = {}
+    for part in re.split(r",\s*(?=[A-Za-z][A-Za-z ]*:)", text):
+        key, _, value = part.partition(":")
+        values[key.strip()] = value.strip()
+    model, digest = values.get("Model", ""), ""
+    if m := re.match(r"^(.*?)\s*\[([0-9a-fA-F]+)\]$", model):
+        model, digest = m.group(1), m.group(2)
+    out = {"model": model, "scale": float(values.get("Weight", 1.0)), "start": float(values.get("Guidance Start", 0.0)),
+           "end": float(values.get("Guidance End", 1.0)), "module": values.get("Module", "none")}
+    if digest:
+        out["image_sha256_prefix"] = digest
+    if values.get("genlab condition"):
+        out["condition"] = values["genlab condition"]
+    return out
 
 
 def _float(x: float | None):

@@ -46,6 +46,10 @@ class BatchKey:
     strength: float | None = None
     frames: int | None = None  # clips: frames the pipeline makes
     fps: int | None = None  # clips: frames per second when played (recorded in the recipe)
+    control: str | None = None  # composition: the ControlNet's condition (models.toml controls)
+    control_scale: float = 1.0
+    control_start: float = 0.0
+    control_end: float = 1.0
 
 
 @dataclass
@@ -57,6 +61,7 @@ class PictureItem:
     seed: int
     image: Image.Image | None = None  # RGB, already at the key's size (image to video: the still)
     mask: Image.Image | None = None  # L, white = repaint, already at the key's size
+    control: object | None = None  # a genlab.core.composition.Control (its image at the key's size)
     batch_size: int = 1  # how many pictures the person asked for together (for the recipe)
     batch_index: int = 0
     extra: dict | None = None
@@ -95,8 +100,10 @@ def _profile(key: BatchKey):
 
 def pipeline_for(key: BatchKey, prof, device: str | None = None):
     """The pipeline that makes `key.task` on the profile (image to video: see pipelines.image_to_video_pipeline)."""
-    from genlab.core.pipelines import image_to_video_pipeline, load_pipeline
+    from genlab.core.pipelines import control_pipeline, image_to_video_pipeline, load_pipeline
 
+    if key.control is not None:
+        return control_pipeline(prof, key.control, device=device)
     if key.task == "i2v":
         return image_to_video_pipeline(prof, device=device)
     return load_pipeline(key.task, prof, device=device)
@@ -177,6 +184,9 @@ def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int]
             kwargs["strength"] = key.strength
         if key.task == "inpaint":
             kwargs["mask_image"] = [it.mask for it in chunk]
+        if key.control is not None:
+            kwargs.update(image=[it.control.image for it in chunk], controlnet_conditioning_scale=key.control_scale,
+                          control_guidance_start=key.control_start, control_guidance_end=key.control_end)
         out, recipes = _run(pipe, prof, key, chunk, kwargs, on_step, hook)
         return list(zip(out.images, recipes))
 
@@ -251,6 +261,7 @@ def make_recipe(pipe, prof, scheduler, key: BatchKey, item: PictureItem) -> Reci
         scheduler=type(scheduler).__name__,
         scheduler_config={k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")},
         loras=active_loras(pipe),
+        control=item.control.recipe() if item.control is not None else {},
         device=str(pipe.device),
         dtype=str(denoiser.dtype).replace("torch.", "") if denoiser is not None else None,
         versions=library_versions(),

@@ -20,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from genlab.core.i18n import say
+from genlab.core.i18n import help_text, say
 from genlab.course import nbgrader_ops
 
 
@@ -244,23 +244,23 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`genlab course` and its commands, on the parser genlab's command tree gives it (or its own)."""
     from genlab.course.progress import certificates
 
-    p.description = "Run the graded course: release, collect, grade, feedback."
+    p.description = say("cli_help.course")
     p.set_defaults(run=run, course_parser=p)
     sub = p.add_subparsers(dest="cmd", metavar="COMMAND")
 
     def course_arg(sp):
-        sp.add_argument("--course", help="the course folder holding source/ and nbgrader_config.py (default: the repo's exercises/)")
+        sp.add_argument("--course", help=help_text("cli_help.course_folder"))
 
-    sp = sub.add_parser("status", help="what is released, handed in, collected, graded, fed back")
+    sp = sub.add_parser("status", help=help_text("cli_help.status"))
     course_arg(sp)
     sp.set_defaults(func=cmd_status)
 
-    sp = sub.add_parser("release", help="make the learner version of an assignment and hand it out")
+    sp = sub.add_parser("release", help=help_text("cli_help.release"))
     sp.add_argument("assignment")
     course_arg(sp)
     sp.set_defaults(func=cmd_release)
 
-    sp = sub.add_parser("collect", help="bring in what learners submitted")
+    sp = sub.add_parser("collect", help=help_text("cli_help.collect"))
     sp.add_argument("assignment")
     course_arg(sp)
     sp.set_defaults(func=cmd_collect)
@@ -268,53 +268,53 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     def grading_args(sp):
         sp.add_argument("assignment")
         course_arg(sp)
-        sp.add_argument("--learner", action="append", help="only this learner (repeat for more)")
-        sp.add_argument("--force", action="store_true", help="grade again learners already graded")
-        sp.add_argument("--workers", type=int, help="notebooks run at the same time (default: CPU cores, at most 4)")
-        sp.add_argument("--timeout", type=int, help="seconds per cell before it is stopped (default: the course's Execute.timeout)")
-        sp.add_argument("--notebook-timeout", type=int, help="seconds for a whole notebook (default 900)")
-        sp.add_argument("--cpu-seconds", type=int, help="CPU seconds per notebook (default 900)")
-        sp.add_argument("--memory-mb", type=int, help="memory per notebook beyond the preloaded libraries (default 3072)")
-        sp.add_argument("--sandbox", choices=["zygote", "bwrap", "none"], help="force a sandbox mode (default: the best available)")
+        sp.add_argument("--learner", action="append", help=help_text("cli_help.only_learner"))
+        sp.add_argument("--force", action="store_true", help=help_text("cli_help.force"))
+        sp.add_argument("--workers", type=int, help=help_text("cli_help.workers"))
+        sp.add_argument("--timeout", type=int, help=help_text("cli_help.timeout"))
+        sp.add_argument("--notebook-timeout", type=int, help=help_text("cli_help.notebook_timeout"))
+        sp.add_argument("--cpu-seconds", type=int, help=help_text("cli_help.cpu_seconds"))
+        sp.add_argument("--memory-mb", type=int, help=help_text("cli_help.memory_mb"))
+        sp.add_argument("--sandbox", choices=["zygote", "bwrap", "none"], help=help_text("cli_help.sandbox"))
 
-    sp = sub.add_parser("autograde", help="run every collected submission in a sandbox and score it")
+    sp = sub.add_parser("autograde", help=help_text("cli_help.autograde"))
     grading_args(sp)
     sp.set_defaults(func=_autograde)
 
-    sp = sub.add_parser("feedback", help="make feedback pages (no hidden tests) and hand them back")
+    sp = sub.add_parser("feedback", help=help_text("cli_help.feedback"))
     sp.add_argument("assignment")
     course_arg(sp)
-    sp.add_argument("--learner", action="append", help="only this learner (repeat for more)")
-    sp.add_argument("--no-release", action="store_true", help="make the pages but do not hand them back yet")
+    sp.add_argument("--learner", action="append", help=help_text("cli_help.only_learner"))
+    sp.add_argument("--no-release", action="store_true", help=help_text("cli_help.feedback_no_release"))
     sp.set_defaults(func=cmd_feedback)
 
-    sp = sub.add_parser("grade-all", help="collect, autograde and feed back in one go")
+    sp = sub.add_parser("grade-all", help=help_text("cli_help.grade_all"))
     grading_args(sp)
-    sp.add_argument("--no-release", action="store_true", help="make feedback pages but do not hand them back yet")
+    sp.add_argument("--no-release", action="store_true", help=help_text("cli_help.grade_all_no_release"))
     sp.set_defaults(func=cmd_grade_all)
 
-    sp = sub.add_parser("learners", help="the cohort: add, import a CSV, list")
+    sp = sub.add_parser("learners", help=help_text("cli_help.learners"))
     lsub = sp.add_subparsers(dest="learners_cmd", metavar="ACTION")
-    la = lsub.add_parser("add", help="add or update one learner")
-    la.add_argument("id", help="their user name, e.g. ana.lopez")
+    la = lsub.add_parser("add", help=help_text("cli_help.learners_add"))
+    la.add_argument("id", help=help_text("cli_help.learners_id"))
     la.add_argument("--name")
     la.add_argument("--email")
     la.add_argument("--team")
     course_arg(la)
-    li = lsub.add_parser("import", help="add or update learners from a CSV (columns id,name,email,team)")
+    li = lsub.add_parser("import", help=help_text("cli_help.learners_import"))
     li.add_argument("file")
     course_arg(li)
-    ll = lsub.add_parser("list", help="show the roster")
+    ll = lsub.add_parser("list", help=help_text("cli_help.learners_list"))
     course_arg(ll)
     sp.set_defaults(func=cmd_learners, course=None)
 
-    sp = sub.add_parser("check", help="run a notebook's visible checks in a fresh Python (a learner's check my work)")
+    sp = sub.add_parser("check", help=help_text("cli_help.check"))
     sp.add_argument("notebook")
-    sp.add_argument("--cell-timeout", type=int, default=180)
+    sp.add_argument("--cell-timeout", type=int, default=180, help=help_text("cli_help.check_cell_timeout"))
     sp.set_defaults(func=cmd_check)
 
     certificates.add_arguments(
-        sub.add_parser("certificates", help="a PDF + PNG certificate for each learner who passed every required level")
+        sub.add_parser("certificates", help=help_text("cli_help.certificates"))
     )
     return p
 

@@ -98,7 +98,7 @@ LICENCE_TEXT_IDS = {
 @dataclass(frozen=True)
 class LicenceFacts:
     profile: str
-    licence: str  # the text in assets/models.toml
+    licence: str  # the text in assets/models.toml, in the reader's language (Profile.licence_in())
     commercial: str  # "yes", "no" or "check" (several licences joined by " + ": the strictest wins)
     summary: str
     restrictions: str
@@ -133,7 +133,7 @@ def licence_facts(profile: str) -> LicenceFacts:
     commercial = "no" if "no" in values else "check" if "check" in values else "yes"
     return LicenceFacts(
         profile=prof.name,
-        licence=text,
+        licence=prof.licence_in() if text else text,
         commercial=commercial,
         summary=" ".join(p["summary"] for p in parts),
         restrictions=" ".join(p["restrictions"] for p in parts),

@@ -41,6 +41,7 @@ from genlab.tiny.scorecard import (  # noqa: F401  (build_prompt_set, score, ...
 DEFAULT_MODEL = settings.MODELS_DIR / "tiny-shapes"
 DEFAULT_MOTION = settings.MODELS_DIR / "tiny-shapes-motion"
 DEFAULT_GRID = settings.REPO_ROOT / "docs" / "tiny-samples.png"
+DEFAULT_CONTROLNET = settings.MODELS_DIR / "tiny-shapes-controlnet"
 
 # The committed grid: a fixed, readable tour of the grammar (held-out pairs marked).
 GRID_PROMPTS = [
@@ -118,9 +119,38 @@ def _evaluator_only(args) -> int:
     return 0 if ok or not args.strict else 1
 
 
+def _evaluate_controlnet(args) -> int:
+    from genlab.tiny import controlnet_eval as C
+    from genlab.tiny.sampling import load_controlnet_pipeline
+
+    t0 = time.time()
+    folder = Path(args.controlnet)
+    if not (folder / "config.json").exists():
+        raise FileNotFoundError(f"no ControlNet in {folder} (train one: genlab tiny train controlnet --preset cpu)")
+    n = args.n or 24
+    pipe = load_image_pipeline(Path(args.model)).to(args.device)
+    cpipe = load_controlnet_pipeline(pipe, folder).to(args.device)
+    print(f"generating {2 * n * len(C.control.CONDITIONS)} pictures ({n} held-out drawings per condition, with and without the drawing)", flush=True)
+    results = C.measure(pipe, cpipe, n=n, seed=args.seed, steps=args.steps, guidance=args.guidance, batch=args.batch)
+    table = C.summary(results)
+    run_settings = dict(model=_shown(Path(args.model)), controlnet=_shown(folder), n=n, steps=args.steps,
+                        guidance=args.guidance, seed=args.seed, device=args.device)
+    markdown = C.format_markdown(table, run_settings)
+    print(markdown)
+    failed = [c for c, s in table.items() if not (s["iou_bar_met"] and s["colour_bar_met"])]
+    print(f"{2 * n * len(table)} pictures in {time.time() - t0:.0f}s; " + ("all bars met" if not failed else f"bars missed: {', '.join(failed)}"))
+    strip = ("drawing", "picture", "picture_without")
+    payload = dict(settings=run_settings, bar_iou=C.IOU_BAR, conditions=table,
+                   items=[{k: v for k, v in it.items() if k not in strip} for items in results.values() for it in items])
+    _write_report(args.report, "controlnet", payload, markdown, C.grid(results, args.grid_per_group) if args.report else None)
+    return 1 if (failed and args.strict) else 0
+
+
 def _evaluate(args) -> int:
     if args.evaluator_only:
         return _evaluator_only(args)
+    if args.controlnet:
+        return _evaluate_controlnet(args)
     from genlab.tiny import evaluator as E
 
     t0 = time.time()
@@ -259,6 +289,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--through-vae", action="store_true",
                    help="with --evaluator-only: read ground truth after --model's VAE (encode + decode): what the model can show at best")
     p.add_argument("--strict", action="store_true", help="exit 1 when a bar is missed")
+    p.add_argument("--controlnet", nargs="?", const=str(DEFAULT_CONTROLNET), default=None, metavar="FOLDER",
+                   help=f"measure the ControlNet instead (default folder: {DEFAULT_CONTROLNET}): IoU with held-out drawings, "
+                        "colour adherence with and without the drawing")
     p.set_defaults(func=_evaluate)
 
     p = sub.add_parser("grid", help="the labelled picture grid of a tiny model (docs/tiny-samples.png)")

@@ -33,6 +33,17 @@ def load_image_pipeline(model_dir: str | Path):
     return pipe
 
 
+def load_controlnet_pipeline(image_pipe, controlnet_dir: str | Path):
+    """A ``StableDiffusionControlNetPipeline`` sharing the image pipeline's weights, with the ControlNet."""
+    import torch
+    from diffusers import ControlNetModel, StableDiffusionControlNetPipeline
+
+    net = ControlNetModel.from_pretrained(str(controlnet_dir), dtype=torch.float32)
+    pipe = StableDiffusionControlNetPipeline.from_pipe(image_pipe, controlnet=net)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
 def load_motion_pipeline(image_pipe, motion_dir: str | Path):
     """An ``AnimateDiffPipeline`` sharing the image pipeline's weights, with the motion adapter."""
     import torch
@@ -44,16 +55,20 @@ def load_motion_pipeline(image_pipe, motion_dir: str | Path):
     return pipe
 
 
-def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, guidance: float, batch: int = 8):
+def generate_images(pipe, prompts: list[str], seeds: list[int], *, steps: int, guidance: float, batch: int = 8,
+                    controls: list | None = None):
     """Pictures for ``prompts``; picture i uses ``torch.Generator().manual_seed(seeds[i])`` (so the
-    result does not depend on the batch size)."""
+    result does not depend on the batch size). ``controls``: one control image per prompt, for a
+    ControlNet pipeline."""
     import torch
 
     out = []
     for s in range(0, len(prompts), batch):
         p, sd = prompts[s : s + batch], seeds[s : s + batch]
+        extra = {} if controls is None else {"image": controls[s : s + batch]}
         with torch.inference_mode():
             res = pipe(
+                **extra,
                 prompt=p,
                 num_inference_steps=steps,
                 guidance_scale=guidance,

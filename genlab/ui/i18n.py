@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genlab.core.i18n import LANGUAGES, UserError, t, texts
+from genlab.core.i18n import LANGUAGES, UserError, add_texts, t, texts
 
 
 def gradio_i18n():
@@ -19,6 +19,14 @@ def L(key: str):
     if key not in texts(LANGUAGES[0]):
         raise KeyError(f"No text for '{key}' in assets/i18n/{LANGUAGES[0]}.toml.")
     return I18nData(key)
+
+
+def profile_title(profile: str):
+    """A profile's title (models.toml `title`, `title_es`) as a label the browser translates."""
+    from genlab.core.profiles import get_profile
+
+    prof = get_profile(profile)
+    return L(add_texts(f"profile_title.{prof.name}", {lang: prof.title_in(lang) for lang in LANGUAGES}))
 
 
 def as_gr_error(err: Exception, lang: str = "en", *, title_key: str | None = None):

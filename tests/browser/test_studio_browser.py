@@ -172,3 +172,72 @@ def test_send_a_picture_to_inpaint_paint_over_it_and_repaint(studio, page, tmp_p
     expect(first_result(page)).to_have_js_property("naturalWidth", PICTURE_PX)
     expect(page.locator("#history img")).to_have_count(2)
     page.screenshot(path=str(screenshot_path(tmp_path, "studio-inpaint.png")), full_page=True)
+
+
+# ---- the Composition tab -----------------------------------------------------------------------
+def draw_a_circle(page, canvas, radius_share: float = 0.22):
+    """Draw a circle's outline with the mouse, left of the page's middle, as a designer sketches."""
+    import math
+
+    canvas.scroll_into_view_if_needed()  # the mouse draws in the viewport: the page must be in sight
+    box = canvas.bounding_box()
+    cx, cy = box["x"] + box["width"] * 0.4, box["y"] + box["height"] * 0.45
+    r = min(box["width"], box["height"]) * radius_share
+    page.mouse.move(cx + r, cy)
+    page.mouse.down()
+    for i in range(1, 41):
+        a = 2 * math.pi * i / 40
+        page.mouse.move(cx + r * math.cos(a), cy + r * math.sin(a))
+    page.mouse.up()
+
+
+FIRST_LOAD_TIMEOUT_MS = 3 * MODEL_TIMEOUT_MS  # the ControlNet and the inpainting pipeline load on their first use
+
+
+def test_composition_tab_in_spanish_draw_generate_and_finish(studio, page_es, tmp_path):
+    page = page_es
+    page.goto(studio.url)
+    page.get_by_label("Prompt (descripción)", exact=True).fill("a red circle on a blue background")
+    page.get_by_label("Semilla", exact=True).fill("12")
+    set_number(page, "steps", 3)
+    page.get_by_role("tab", name="Composición").click()
+    for label in (
+        page.get_by_text("Dibuja dónde va cada cosa"),
+        page.get_by_label("Tipo de dibujo"),
+        page.get_by_text("Fuerza del dibujo"),
+        page.get_by_text("Empieza a guiar en"),
+        page.get_by_text("Deja de guiar en"),
+        page.get_by_role("button", name="Generar a partir del dibujo"),
+        page.get_by_role("button", name="Ampliar el lienzo"),
+        page.get_by_role("button", name="Agrandar la imagen"),
+    ):
+        expect(label).to_be_visible()
+    expect(page.get_by_label("Tipo de dibujo")).to_have_value("Contorno (boceto)")
+    expect(page.get_by_text("Hires fix")).to_have_count(0)  # the tiny model has none: no checkbox
+
+    # An empty page is a plain message in Spanish, and nothing breaks.
+    page.get_by_role("button", name="Generar a partir del dibujo").click()
+    expect_message(page, "está vacío: dibuja el contorno o la caja")
+
+    canvas = page.locator("#drawing canvas").first
+    expect(canvas).to_be_visible()
+    draw_a_circle(page, canvas)
+    page.get_by_role("button", name="Generar a partir del dibujo").click()
+    expect(page.locator("#recipe textarea")).to_have_value(re.compile(r"ControlNet 0: \"Module: none, Model: tiny-shapes-controlnet"),
+                                                           timeout=FIRST_LOAD_TIMEOUT_MS)
+    expect(page.locator("#recipe textarea")).to_have_value(re.compile(r"^a red circle on a blue background\n.*Seed: 12,", re.S))
+    expect(first_result(page)).to_have_js_property("naturalWidth", PICTURE_PX)
+    # The result becomes the picture to finish, and the new area's words come from its prompt.
+    expect(page.locator("#finish-source img")).to_have_js_property("naturalWidth", PICTURE_PX)
+    expect(page.locator("#outpaint-prompt textarea")).to_have_value("a blue background")
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-composition-es.png")), full_page=True)
+
+    page.get_by_role("button", name="Ampliar el lienzo").click()
+    expect(page.locator("#recipe textarea")).to_have_value(re.compile(r"Size: 224x126"), timeout=FIRST_LOAD_TIMEOUT_MS)
+    expect(first_result(page)).to_have_js_property("naturalWidth", 224)
+    expect(page.locator("#output")).to_contain_text("Ampliada a 16:9")
+    page.get_by_role("button", name="Agrandar la imagen").click()
+    expect(page.locator("#recipe textarea")).to_have_value(re.compile(r"Size: 448x252"), timeout=MODEL_TIMEOUT_MS)
+    expect(first_result(page)).to_have_js_property("naturalWidth", 448)
+    expect(page.locator("#history img")).to_have_count(3)
+    page.screenshot(path=str(screenshot_path(tmp_path, "studio-composition-finished-es.png")), full_page=True)

@@ -20,7 +20,7 @@ from genlab.core.translations import english_sentences
 PROMPT = "a red circle on a blue background"
 # The tables this module's texts live in (assets/i18n/<lang>.toml).
 TABLES = ("lesson", "internals", "prompting", "editing", "production", "responsible", "doctor", "pipelines",
-          "generation", "course_cli")
+          "generation", "course_cli", "cli_help", "progress_page")
 
 
 @pytest.fixture
@@ -260,3 +260,55 @@ def test_course_status_in_english(monkeypatch, capsys):
     assert lines[5] == "01_first_images              no          0          0       0         0         0"
     assert "Next for 01_first_images: genlab course release 01_first_images" in out
     assert "05_brand_lora: graded and fed back." in out
+
+
+# ---- profiles: titles and licence notes (assets/models.toml title_es / licence_es) ----------------
+LICENCE_NAMES = ("Apache-2.0", "Stability AI Community License", "CreativeML OpenRAIL-M", "CreativeML Open RAIL++-M",
+                 "LTX-Video Open Weights License", "OpenAI CLIP", "SD-Turbo", "Stable Diffusion XL", "Stable Diffusion",
+                 "AnimateDiff", "LTX-Video", "Apple silicon", "genlab", "CPU", "GPU")
+
+
+def without_names(text: str) -> str:
+    for name in LICENCE_NAMES:
+        text = text.replace(name, " ")
+    return text
+
+
+def test_every_profile_has_a_spanish_title_and_licence_note(monkeypatch):
+    monkeypatch.setenv("GENLAB_LANG", "es")
+    for name, p in all_profiles().items():
+        assert p.title_es and p.title_in() == p.title_es, name
+        assert english_sentences(without_names(p.title_es)) == [], (name, p.title_es)
+        # a licence with a note in brackets has it in Spanish too; a bare licence name reads the same
+        assert bool(p.licence_es) == ("(" in p.licence), name
+        assert p.licence_in() == (p.licence_es or p.licence), name
+        assert english_sentences(without_names(p.licence_in())) == [], (name, p.licence_in())
+        # the licence names themselves stay as written, so the Spanish note names the same licences
+        names = [part.split(" (")[0] for part in p.licence.split(" + ")]
+        assert [part.split(" (")[0] for part in p.licence_in().split(" + ")] == names, name
+    monkeypatch.setenv("GENLAB_LANG", "en")
+    for name, p in all_profiles().items():
+        assert p.title_in() == p.title and p.licence_in() == p.licence, name
+    assert get_profile("sd15").title_in("es") == "Stable Diffusion 1.5 (una GPU con 6 GB o más)"
+    assert get_profile("sd15").title_in("en") == "Stable Diffusion 1.5 (a GPU with 6 GB or more)"
+
+
+def test_licence_facts_read_the_licence_note_in_the_readers_language(monkeypatch):
+    from genlab.lessons import responsible
+
+    monkeypatch.setenv("GENLAB_LANG", "es")
+    turbo = responsible.licence_facts("sd-turbo")
+    assert turbo.licence.startswith("Stability AI Community License (los términos dependen")
+    assert turbo.commercial == "check"
+    assert "lee la licencia vigente" in responsible.licence_table()
+    monkeypatch.setenv("GENLAB_LANG", "en")
+    turbo = responsible.licence_facts("sd-turbo")
+    assert turbo.licence == get_profile("sd-turbo").licence and turbo.commercial == "check"
+
+
+def test_studio_and_video_show_the_profile_title_in_the_browsers_language():
+    from genlab.ui.i18n import profile_title
+
+    key = profile_title("tiny").key
+    assert i18n.texts("es")[key] == get_profile("tiny").title_es
+    assert i18n.texts("en")[key] == get_profile("tiny").title

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from genlab.core.i18n import help_text, say
 from genlab.course.progress.dashboard import build_dashboard
 from genlab.course.progress.formats import local_today
 from genlab.course.progress.gradebook import Progress
@@ -311,15 +312,12 @@ def _write_summary(result: CertificateResult, path: Path, programme: Programme) 
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`genlab course certificates`' options, on the parser genlab's command tree gives it (or its own)."""
-    p.description = (
-        "Certificates (PDF + PNG) for every learner who passed all required levels of the programme; "
-        "says who is missing what."
-    )
+    p.description = say("cli_help.certificates_description")
     add_source_options(p)
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the certificates (default: {DEFAULT_OUT}/)")
-    p.add_argument("--date", "--as-of", type=date_arg, help="the date on the certificates, YYYY-MM-DD (default: today)")
-    p.add_argument("--lang", choices=sorted(TEXT), help="language of the certificates (default: the programme's, else es)")
-    p.add_argument("--learner", action="append", metavar="ID", help="only this learner (repeat for more)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=help_text("cli_help.certificates_out", default=DEFAULT_OUT))
+    p.add_argument("--date", "--as-of", type=date_arg, help=help_text("cli_help.certificates_date"))
+    p.add_argument("--lang", choices=sorted(TEXT), help=help_text("cli_help.certificates_lang"))
+    p.add_argument("--learner", action="append", metavar="ID", help=help_text("cli_help.only_learner"))
     add_timezone_option(p)
     p.set_defaults(run=run)
     return p

@@ -53,7 +53,12 @@ LEARNERS_FILE = "learners.csv"
 
 
 class NoGradebookError(FileNotFoundError):
-    """There is no gradebook yet where we looked."""
+    """There is no gradebook yet where we looked (``path``: where; the message is English, for logs
+    and scripts; pages say it in the reader's language from ``path``)."""
+
+    def __init__(self, message: str, path=None):
+        super().__init__(message)
+        self.path = path
 
 
 @dataclass
@@ -329,7 +334,7 @@ def load_progress(
     path = sqlite_path(url)
     if path is not None and (not path.is_file() or path.stat().st_size == 0):
         raise NoGradebookError(
-            f"no gradebook at {path}: run `genlab course status` or nbgrader's generate_assignment first"
+            f"no gradebook at {path}: run `genlab course status` or nbgrader's generate_assignment first", path=path
         )
     course_root = Path(coursedir.root)
     folders = use_course_folders and course_root.is_dir()

@@ -8,6 +8,7 @@ import datetime as dt
 import sys
 
 from genlab import settings
+from genlab.core.i18n import help_text
 from genlab.course.nbgrader_ops import absolute_paths
 from genlab.course.progress.gradebook import NoGradebookError, Progress
 from genlab.course.progress.programme import Programme, ProgrammeError, load_programme_and_progress
@@ -24,30 +25,27 @@ def date_arg(value: str) -> dt.date:
 
 def add_source_options(p: argparse.ArgumentParser) -> None:
     """--course, --db, --programme: where the gradebook and the programme are."""
-    p.add_argument("--course", help="the nbgrader course folder (default: the repo's exercises/)")
-    p.add_argument("--db", help="gradebook database URL (default: <course>/gradebook.db)")
+    p.add_argument("--course", help=help_text("cli_help.source_course"))
+    p.add_argument("--db", help=help_text("cli_help.source_db"))
     p.add_argument(
         "--programme",
-        help="the programme file: levels, order, due dates, pass marks (default: workshops/programme.toml; "
-        "without it every assignment counts, pass mark 70%%)",
+        help=help_text("cli_help.source_programme"),
     )
 
 
 def add_timezone_option(p: argparse.ArgumentParser) -> None:
     default = settings.get("GENLAB_TIMEZONE")
     p.add_argument("--timezone", default=default,
-                   help=f"time zone for dates and for 'today' (default: $GENLAB_TIMEZONE or {default})")
+                   help=help_text("cli_help.timezone", default=default))
 
 
 def add_pseudonym_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--pseudonymise", "--pseudonymize",
         action="store_true",
-        help="replace learner ids and names by stable salted pseudonyms (learner-3f9a2c) and leave out e-mails, "
-        f"in every file; the salt comes from --salt, ${SALT_ENV} or ~/.config/genlab/pseudonym-salt "
-        "(made on first use; keep it secret and keep it)",
+        help=help_text("cli_help.pseudonymise", salt_env=SALT_ENV),
     )
-    p.add_argument("--salt", help="the secret for --pseudonymise (the same salt gives the same pseudonyms)")
+    p.add_argument("--salt", help=help_text("cli_help.salt"))
 
 
 def read_inputs(args: argparse.Namespace, prog: str) -> tuple[Programme, Progress] | None:

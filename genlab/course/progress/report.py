@@ -33,6 +33,7 @@ import os
 import sys
 from pathlib import Path
 
+from genlab.core.i18n import help_text, say
 from genlab.course.progress import exports, figures
 from genlab.course.progress.dashboard import build_dashboard
 from genlab.course.progress.formats import text, zone, zone_name
@@ -113,16 +114,15 @@ def write_report(
 
 def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """`genlab report`'s options, on the parser genlab's command tree gives it (or its own)."""
-    p.description = "Write the managers' dashboard (HTML, CSV, XLSX, PNG, PDF) from the nbgrader gradebook."
-    p.epilog = "Progress data is personal data: use --pseudonymise for anything that leaves the training team."
+    p.description = say("cli_help.report")
+    p.epilog = say("cli_help.report_epilog")
     add_source_options(p)
-    p.add_argument("--out", default=DEFAULT_OUT, help=f"folder for the progress.* files (default: {DEFAULT_OUT}/)")
-    p.add_argument("--as-of", type=date_arg, help="check the schedule on this day, YYYY-MM-DD (default: today)")
+    p.add_argument("--out", default=DEFAULT_OUT, help=help_text("cli_help.report_out", default=DEFAULT_OUT))
+    p.add_argument("--as-of", type=date_arg, help=help_text("cli_help.report_as_of"))
     add_pseudonym_options(p)
     add_timezone_option(p)
     p.add_argument("--lang", choices=LANGUAGES, type=str.lower,
-                   help="language of the report (not of the CSV, which is data): es or en "
-                        "(default: the programme's `language`, else es)")
+                   help=help_text("cli_help.report_lang"))
     p.set_defaults(run=run)
     return p
 

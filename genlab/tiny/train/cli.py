@@ -1,4 +1,4 @@
-"""``genlab tiny train image|motion|preview``: the command line, and one run from start to save.
+"""``genlab tiny train image|motion|controlnet|preview``: the command line, and one run from start to save.
 
 A run: parse the arguments over the preset, pick the device, train the stages within the
 command's time budget (counted from the process's start), save the model with
@@ -21,6 +21,7 @@ import torch
 from genlab.tiny import architecture as arch
 from genlab.tiny.train import STARTED
 from genlab.tiny.train.data import load_tokenizer, tokenizer_dir
+from genlab.tiny.train.control import train_controlnet
 from genlab.tiny.train.image import train_unet, train_vae
 from genlab.tiny.train.motion import train_motion
 from genlab.tiny.train.presets import MODEL_NAMES, PRESETS, default_out, estimate_cpu_minutes
@@ -32,11 +33,11 @@ SAVE_RESERVE_S = 8.0  # seconds kept back at the end of a command for saving
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="genlab tiny train",
-        description="Train genlab's tiny shapes-world image model (VAE + UNet + text encoder) or its motion adapter.",
+        description="Train genlab's tiny shapes-world image model (VAE + UNet + text encoder), its motion adapter or its ControlNet.",
     )
-    p.add_argument("what", choices=("image", "motion"), help="which model to train")
+    p.add_argument("what", choices=("image", "motion", "controlnet"), help="which model to train")
     p.add_argument("--out", type=Path, default=None, help="output folder (default assets/models/tiny-shapes or tiny-shapes-motion)")
-    p.add_argument("--image-model", type=Path, default=None, help="motion only: the trained image pipeline (default: a 'tiny-shapes' folder beside --out, else assets/models/tiny-shapes)")
+    p.add_argument("--image-model", type=Path, default=None, help="motion and controlnet: the trained image pipeline (default: a 'tiny-shapes' folder beside --out, else assets/models/tiny-shapes)")
     p.add_argument("--init-from", type=Path, default=None,
                    help="motion only: go on training this MotionAdapter folder (an earlier run's output) instead of a new one")
     p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--vae-steps", type=int)
     p.add_argument("--unet-steps", type=int)
     p.add_argument("--motion-steps", type=int)
+    p.add_argument("--controlnet-steps", type=int)
     p.add_argument("--motion-contrast", type=float,
                    help="motion only: weight of the motion contrast term that teaches the direction (0 = off; default: the preset's)")
     p.add_argument("--batch-size", type=int, help="batch of the UNet stage (image) or of the motion stage (motion)")
@@ -66,13 +68,14 @@ def run_config(args) -> dict:
         ("vae_steps", args.vae_steps),
         ("unet_steps", args.unet_steps),
         ("motion_steps", args.motion_steps),
+        ("controlnet_steps", args.controlnet_steps),
         ("vae_batch", args.vae_batch_size),
         ("motion_contrast", args.motion_contrast),
     ):
         if val is not None:
             cfg[key] = val
     if args.batch_size is not None:
-        cfg["unet_batch" if args.what == "image" else "motion_batch"] = args.batch_size
+        cfg[{"image": "unet_batch", "motion": "motion_batch", "controlnet": "controlnet_batch"}[args.what]] = args.batch_size
     if args.cuda_graph is not None:
         cfg["cuda_graph"] = args.cuda_graph
     workers = cfg["workers"] if args.workers is None else args.workers
@@ -98,14 +101,20 @@ def _train_image(args, cfg, device, deadline, out: Path, work: Path, run: dict, 
             f"unet {unet_info['steps']} steps (loss {unet_info['loss']:.4f})")
 
 
-def _train_motion(args, cfg, device, deadline, out: Path, work: Path, run: dict, log) -> str:
-    from diffusers import AnimateDiffPipeline  # noqa: F401  (fail early if unavailable)
-
+def _image_model(args, out: Path) -> Path:
+    """The image pipeline a motion adapter or ControlNet is trained on: --image-model, else a
+    'tiny-shapes' folder beside --out, else the shipped one."""
     image_dir = args.image_model
     if image_dir is None:
         sib = out.parent / MODEL_NAMES["image"]
         image_dir = sib if (sib / "model_index.json").exists() else default_out("image")
-    image_dir = image_dir.resolve()
+    return image_dir.resolve()
+
+
+def _train_motion(args, cfg, device, deadline, out: Path, work: Path, run: dict, log) -> str:
+    from diffusers import AnimateDiffPipeline  # noqa: F401  (fail early if unavailable)
+
+    image_dir = _image_model(args, out)
     init = args.init_from.resolve() if args.init_from else None
     if init is not None:
         if not (init / "config.json").exists():
@@ -117,6 +126,14 @@ def _train_motion(args, cfg, device, deadline, out: Path, work: Path, run: dict,
     adapter.to(torch.float16).save_pretrained(out)
     run.update(image_model=str(image_dir), motion=m_info)
     return f"motion {m_info['steps']} steps (loss {m_info['loss']:.4f})"
+
+
+def _train_controlnet(args, cfg, device, deadline, out: Path, work: Path, run: dict, log) -> str:
+    image_dir = _image_model(args, out)
+    net, info = train_controlnet(image_dir, cfg, device, args.seed, deadline, work, args.resume, log)
+    net.to(torch.float16).save_pretrained(out)
+    run.update(image_model=str(image_dir), controlnet=info)
+    return f"controlnet {info['steps']} steps (loss {info['loss']:.4f})"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -154,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         "versions": versions(),
         "started": time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(STARTED)),
     }
-    train = _train_image if args.what == "image" else _train_motion
+    train = {"image": _train_image, "motion": _train_motion, "controlnet": _train_controlnet}[args.what]
     summary = train(args, cfg, device, deadline, out, work, run, log)
 
     # safetensors writes owner-only files (0600); the shipped models are read by other users too

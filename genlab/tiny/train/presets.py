@@ -15,7 +15,8 @@ from genlab.tiny import architecture as arch
 PRESETS_TOML = settings.ASSETS_DIR / "presets" / "tiny_train.toml"
 
 # Rates measured on a 2-core CPU (items/s), used for the start-of-run estimate.
-CPU_RATES = dict(vae_px=24 * 64 * 64, unet=45, encode=60, motion=5.0, motion_with_contrast=1.7)
+CPU_RATES = dict(vae_px=24 * 64 * 64, unet=45, encode=60, motion=5.0, motion_with_contrast=1.7,
+                 controlnet=9.0, control_examples=16)
 
 
 def load_presets(path: str | Path = PRESETS_TOML) -> dict[str, dict]:
@@ -37,13 +38,16 @@ def estimate_cpu_minutes(cfg: dict, what: str) -> float:
         s = cfg["vae_steps"] * cfg["vae_batch"] * crop * crop / CPU_RATES["vae_px"]
         s += cfg["n_latents"] / CPU_RATES["encode"]
         s += cfg["unet_steps"] * cfg["unet_batch"] / CPU_RATES["unet"]
+    elif what == "controlnet":
+        s = cfg["controlnet_examples"] / CPU_RATES["control_examples"]
+        s += cfg["controlnet_steps"] * cfg["controlnet_batch"] / CPU_RATES["controlnet"]
     else:
         s = cfg["n_clips"] * cfg["n_frames"] / CPU_RATES["encode"]
         s += cfg["motion_steps"] * cfg["motion_batch"] / CPU_RATES["motion_with_contrast" if cfg["motion_contrast"] else "motion"]
     return s / 60 + 0.3
 
 
-MODEL_NAMES = {"image": "tiny-shapes", "motion": "tiny-shapes-motion"}
+MODEL_NAMES = {"image": "tiny-shapes", "motion": "tiny-shapes-motion", "controlnet": "tiny-shapes-controlnet"}
 
 
 def default_out(what: str) -> Path:
