@@ -104,6 +104,11 @@ class LicenceFacts:
     restrictions: str
     parts: tuple[str, ...] = ()  # the licences it combines ("X + Y")
 
+    @property
+    def verdict(self) -> str:
+        """``commercial`` as a person reads it, in their language ("yes" / "sí", "check" / "revisar")."""
+        return say(f"responsible.commercial_{self.commercial}")
+
 
 def _facts_for(text: str) -> list[dict[str, str]]:
     found = []
