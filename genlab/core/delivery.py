@@ -335,6 +335,8 @@ def deliver(campaign_path: str | os.PathLike, *, out: str | os.PathLike | None =
                                     "recipe_from": (asset.recipe_from or src).name})
             log(say("delivery.delivered", file=dest))
     record["models"] = models
+    if campaign.decisions_file and campaign.decisions_file.is_file():  # the record as it stood: its head is the reference
+        shutil.copy2(campaign.decisions_file, archive / committee.LOG_FILE)
     (archive / "delivery.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if credentials.development:
         log(say("delivery.development_certificate", folder=credentials.where))
