@@ -311,3 +311,43 @@ def test_cli_deliver_refuses_and_verify_speaks_spanish(tmp_path, monkeypatch, ca
     good, result = delivered
     assert main(["verify", str(result.files[0])]) == 0
     assert "Credencial de contenido: válida" in capsys.readouterr().out
+
+
+def test_changes_requested_then_resubmitted_and_approved_delivers(tmp_path):
+    from genlab.lessons.review import decide
+
+    folder = make_campaign(tmp_path / "c", approved=False)
+    approve(folder, ("lmendez",))
+    decide(folder, "changes_requested", "druiz", "El empaque del fondo es de otra marca: quítalo.")
+    before = files_under(tmp_path)
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "Diego Ruiz asked for changes" in str(err.value) and "resubmit" in str(err.value)
+    assert "Diego Ruiz pidió cambios" in err.value.message("es")
+    assert files_under(tmp_path) == before
+    # the team changes the picture: the earlier approval was for other files
+    save_png(picture(7), recipe(7), folder / "hero.png")
+    decide(folder, "resubmit", "pvega", "Quitamos el empaque de la otra marca.")
+    decide(folder, "approve", "druiz", "Corregido.")
+    with pytest.raises(delivery.NotDeliverable) as err:  # one approval in the new round; the chair has not decided
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "1 of the 2 approvals" in str(err.value) and "role chair" in str(err.value)
+    decide(folder, "approve", "lmendez", "Aprobada.")
+    result = delivery.deliver(folder, log=lambda *a: None)
+    assert sorted(p.name for p in result.files) == ["hero-print.jpg", "hero.png"]
+    assert provenance.verify(result.files[0]).approval["reference"] == approval_reference(folder)
+
+
+def test_files_changed_after_approval_or_an_edited_record_are_refused(tmp_path):
+    folder = make_campaign(tmp_path / "c")
+    picture(8).save(folder / "hero-print.jpg", quality=95)
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "hero-print.jpg changed since" in str(err.value)
+    folder = make_campaign(tmp_path / "d")
+    log = folder / "decisions.jsonl"
+    log.write_text(log.read_text(encoding="utf-8").replace("Revisado", "Revisada"), encoding="utf-8")
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "record of decisions is broken" in str(err.value)
+    assert not (folder / "delivery").exists() and not (folder / "archivo").exists()
