@@ -272,15 +272,19 @@ def forget_learner(learner_id: str, course: str | os.PathLike | None = None) -> 
 
 
 def mentions(folder: str | os.PathLike, words: list[str]) -> list[Path]:
-    """Every file under ``folder`` whose bytes hold one of ``words`` (UTF-8, and UTF-16 as some
-    binary formats store text): what a search for a forgotten person finds."""
-    needles = [w.encode(enc) for w in words if w for enc in ("utf-8", "utf-16-le")]
-    needles += [w.lower().encode("utf-8") for w in words if w]
+    """Every file under ``folder`` whose bytes hold one of ``words`` as a word (any case, UTF-8; or
+    UTF-16 as some binary formats store text): what a search for a forgotten person finds. "As a
+    word": not inside a longer run of letters, digits or base64, so "beto" is found in
+    "beto@agencia.mx" and not by chance inside a picture embedded in a page."""
+    import re
+
+    patterns = [re.compile(rb"(?<![A-Za-z0-9+/])" + re.escape(w.encode("utf-8")) + rb"(?![A-Za-z0-9])", re.IGNORECASE)
+                for w in words if w]
+    utf16 = [w.encode("utf-16-le") for w in words if w]
     found = []
     for p in sorted(Path(folder).rglob("*")):
         if p.is_file() and not p.is_symlink():
             data = p.read_bytes()
-            low = data.lower()
-            if any(n in data or n in low for n in needles):
+            if any(rx.search(data) for rx in patterns) or any(n in data for n in utf16):
                 found.append(p)
     return found
