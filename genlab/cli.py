@@ -19,6 +19,7 @@ BRANCHES = {
     "hub": ("genlab.hub.cli", "cli_help.branch_hub"),
     "tiny": ("genlab.tiny.cli", "cli_help.branch_tiny"),
     "i18n": ("genlab.lessons.languages", "cli_help.branch_i18n"),
+    "committee": ("genlab.lessons.review", "cli_help.branch_committee"),
 }
 
 

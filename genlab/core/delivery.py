@@ -6,7 +6,8 @@ A campaign is a TOML file (or a folder holding ``campaign.toml``)::
     id = "CMX-2025-014"          # at most 12 letters, digits, '.', '_' or '-': the invisible mark carries it
     client = "Café La Luna"
     title = "Temporada de lluvias"        # optional
-    approval = "approval.toml"            # the committee's approval record (default: approval.toml)
+    committee = "committee.toml"          # the ethics committee's roster (default: committee.toml)
+    decisions = "decisions.jsonl"         # the committee's append-only record (default: decisions.jsonl)
     archive = "/srv/agencia/archivo"      # optional: else GENLAB_ARCHIVE, else <campaign folder>/archive
     out = "entrega"                       # optional: else <campaign folder>/delivery
 
@@ -18,13 +19,12 @@ A campaign is a TOML file (or a folder holding ``campaign.toml``)::
 
 Without ``[[assets]]`` every PNG, JPEG and MP4 beside the campaign file is delivered.
 
-The approval record (a minimal one until the committee's log replaces it)::
-
-    campaign = "CMX-2025-014"
-    decision = "approve"
-    reference = "COM-2025-031"
-    by = ["Laura Méndez (presidenta)", "Diego Ruiz (legal)"]
-    date = 2025-06-02
+The approval is the committee's (genlab.core.committee): the record of decisions must be intact and
+its latest round must approve these very files (quorum, required roles, no open reject or request
+for changes, the approved SHA-256 of every asset). The approval reference in the manifest is
+``sha256:<hash of the record that completed the approval>``. The campaign file may also hold what
+the committee reads in its review packet (training data and consent, the checklist answers:
+genlab.lessons.review).
 
 Delivering a campaign: every check runs first (approval, files, recipes, sizes, certificate); when
 one fails nothing is written and the message lists what is missing. Then, for each asset: the
@@ -49,13 +49,11 @@ from pathlib import Path
 from PIL import Image
 
 from genlab import settings
-from genlab.core import provenance
+from genlab.core import committee, provenance
 from genlab.core.i18n import UserError, say, t
 
 SUFFIXES = (".png", ".jpg", ".jpeg", ".mp4")
 CAMPAIGN_FILE = "campaign.toml"
-APPROVAL_FILE = "approval.toml"
-APPROVAL_FIELDS = ("campaign", "decision", "reference", "by", "date")
 
 
 class NotDeliverable(UserError):
@@ -91,10 +89,21 @@ class Campaign:
     folder: Path
     source: Path
     title: str = ""
-    approval_file: Path | None = None
+    committee_file: Path | None = None
+    decisions_file: Path | None = None
     archive: Path | None = None
     out: Path | None = None
     assets: list[Asset] = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # the whole TOML (the review packet reads the rest)
+
+    def asset_files(self) -> list[Path]:
+        """The files a decision is made on: each asset and the PNG its recipe comes from."""
+        files = []
+        for a in self.assets:
+            for f in (a.file, a.recipe_from):
+                if f is not None and f not in files:
+                    files.append(f)
+        return files
 
 
 def load_campaign(path: str | os.PathLike) -> Campaign:
@@ -124,32 +133,32 @@ def load_campaign(path: str | os.PathLike) -> Campaign:
         title=str(head.get("title", "")).strip(),
         folder=folder,
         source=source,
-        approval_file=where(head.get("approval"), folder / APPROVAL_FILE),
+        committee_file=where(head.get("committee"), folder / committee.ROSTER_FILE),
+        decisions_file=where(head.get("decisions"), folder / committee.LOG_FILE),
         archive=where(head.get("archive"), Path(os.path.expanduser(archive)) if archive else folder / "archive"),
         out=where(head.get("out"), folder / "delivery"),
         assets=assets,
+        data=data,
     )
 
 
-def read_approval(campaign: Campaign) -> tuple[dict, list[str]]:
-    """The approval record and what is missing from it (as (key, values); empty when approved)."""
-    path = campaign.approval_file
-    if path is None or not path.is_file():
-        return {}, [_problem("delivery.no_approval", path=str(path))]
+def committee_status(campaign: Campaign) -> committee.Status:
+    """The committee's verdict on this campaign's current files (raises UserError without a roster)."""
+    roster = committee.load_roster(campaign.committee_file)
+    log = committee.read_log(campaign.decisions_file)
+    return committee.status(log, roster, campaign.id, committee.asset_hashes(campaign.asset_files()))
+
+
+def read_approval(campaign: Campaign) -> tuple[dict, list]:
+    """The approval that goes into the manifest, and what is missing (as (key, values); empty when
+    the committee approved these files)."""
     try:
-        with open(path, "rb") as f:
-            record = tomllib.load(f)
-    except tomllib.TOMLDecodeError as err:
-        return {}, [_problem("delivery.bad_toml", path=str(path), error=str(err))]
-    missing = [_problem("delivery.approval_field", field=k, path=path.name) for k in APPROVAL_FIELDS if not record.get(k)]
-    if record.get("campaign") and str(record["campaign"]) != campaign.id:
-        missing.append(_problem("delivery.approval_other_campaign", found=str(record["campaign"]), campaign=campaign.id))
-    if record.get("decision") and str(record["decision"]).strip().lower() != "approve":
-        missing.append(_problem("delivery.not_approved", decision=str(record["decision"])))
-    by = record.get("by")
-    clean = {"reference": str(record.get("reference", "")), "decision": str(record.get("decision", "")),
-             "date": str(record.get("date", "")), "by": list(by) if isinstance(by, list) else [str(by or "")]}
-    return clean, missing
+        st = committee_status(campaign)
+    except UserError as err:
+        return {}, [_problem(err.key, **err.values)]
+    if st.approved:
+        return st.approval(), []
+    return {}, [_problem(key, **values) for key, values in st.problems]
 
 
 def recipe_of(asset: Asset):
@@ -326,6 +335,8 @@ def deliver(campaign_path: str | os.PathLike, *, out: str | os.PathLike | None =
                                     "recipe_from": (asset.recipe_from or src).name})
             log(say("delivery.delivered", file=dest))
     record["models"] = models
+    if campaign.decisions_file and campaign.decisions_file.is_file():  # the record as it stood: its head is the reference
+        shutil.copy2(campaign.decisions_file, archive / committee.LOG_FILE)
     (archive / "delivery.json").write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     if credentials.development:
         log(say("delivery.development_certificate", folder=credentials.where))

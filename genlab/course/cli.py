@@ -9,6 +9,7 @@
     genlab course feedback 01_first_images     feedback pages (no hidden tests) back to learners
     genlab course grade-all 01_first_images    collect + autograde + feedback in one go
     genlab course check NOTEBOOK               a learner's "check my work", from a terminal
+    genlab course learners forget ana.lopez    forget a learner who asks (docs/data-governance.md)
 
 Every command takes ``--course PATH`` (default: the repo's exercises/). Each command runs in one
 process: nbgrader starts once, not once per learner.
@@ -213,9 +214,94 @@ def cmd_grade_all(args) -> int:
     return code
 
 
+REPORT_FILES = ("progress.html", "progress.csv", "progress.xlsx", "progress.png", "progress.pdf")
+
+
+def _clean_reports(folder: Path, words: list[str], args) -> list[str]:
+    """A folder of `genlab report` / `genlab course certificates` outputs without the person: the
+    report written again from the gradebook (in the language it was in), their certificate gone,
+    their row out of certificates.csv, any other file that names them removed."""
+    import csv as _csv
+    import re
+
+    from genlab.course.learners import mentions
+    from genlab.course.progress.programme import load_programme_and_progress
+    from genlab.course.progress.report import write_report
+
+    done = []
+    hit = mentions(folder, words)
+    if any(p.name in REPORT_FILES for p in hit):
+        old = folder / "progress.html"
+        lang = None
+        if old.is_file():
+            found = re.search(r'<html lang="(\w\w)"', old.read_text(encoding="utf-8", errors="replace"))
+            lang = found.group(1) if found else None
+        for name in REPORT_FILES:
+            (folder / name).unlink(missing_ok=True)
+        programme, progress = load_programme_and_progress(getattr(args, "programme", None), args.course)
+        write_report(progress, folder, programme=programme, lang=lang)
+        done.append(say("course_cli.forget_report_rewritten", folder=folder))
+    for p in mentions(folder, words):
+        if p.suffix.lower() == ".csv":
+            text = p.read_text(encoding="utf-8-sig")
+            rows = list(_csv.reader(text.splitlines()))
+            kept = [r for r in rows if not any(cell.strip() in words for cell in r)]
+            with open(p, "w", encoding="utf-8", newline="") as f:
+                _csv.writer(f).writerows(kept)
+            if p not in mentions(folder, words):
+                done.append(say("course_cli.forget_rows_removed", file=p, rows=len(rows) - len(kept)))
+                continue
+        p.unlink()
+        done.append(say("course_cli.forget_file_removed", file=p))
+    return done
+
+
+def cmd_forget(args) -> int:
+    from genlab.course.learners import forget_learner, forget_plan, mentions
+
+    plan = forget_plan(args.id, args.course)
+    who = plan["identity"]
+    if not (plan["roster"] or plan["gradebook"] or plan["paths"]):
+        _say(say("course_cli.forget_unknown", id=args.id))
+        return 1
+    reports = [Path(r).resolve() for r in (args.reports or [])] or [
+        p for p in (Path.cwd() / "reports", plan["layout"].root / "reports") if p.is_dir()]
+    _say(say("course_cli.forget_will", id=args.id, names=", ".join(who["names"]) or "-", emails=", ".join(who["emails"]) or "-"))
+    for label, present in (("roster", plan["roster"]), ("gradebook", plan["gradebook"])):
+        if present:
+            _say("  - " + say(f"course_cli.forget_{label}"))
+    for p in plan["paths"]:
+        _say(f"  - {p}")
+    for r in reports:
+        _say("  - " + say("course_cli.forget_reports_in", folder=r))
+    if not args.yes:
+        answer = input(say("course_cli.forget_confirm", id=args.id) + " ").strip().lower()
+        if answer not in ("y", "yes", "s", "si", "sí"):
+            _say(say("course_cli.forget_cancelled"))
+            return 1
+    done = forget_learner(args.id, args.course)
+    words = [w for w in (args.id, *who["names"], *who["emails"]) if w]
+    for item in done["removed"]:
+        _say(say("course_cli.forget_removed", item=item))
+    for folder in reports:
+        for line in _clean_reports(folder, words, args):
+            _say(line)
+    lay = done["layout"]
+    left = mentions(lay.root, words) + (mentions(lay.exchange / lay.course_id, words) if (lay.exchange / lay.course_id).is_dir() else [])
+    for folder in reports:
+        left += mentions(folder, words)
+    if left:
+        _say(say("course_cli.forget_left", files="\n  ".join(str(p) for p in left)))
+        return 1
+    _say(say("course_cli.forget_done", id=args.id))
+    return 0
+
+
 def cmd_learners(args) -> int:
     from genlab.course.learners import add_learners, import_learners
 
+    if args.learners_cmd == "forget":
+        return cmd_forget(args)
     if args.learners_cmd == "add":
         out = add_learners([{"id": args.id, "name": args.name or "", "email": args.email or "", "team": args.team or ""}], args.course)
     elif args.learners_cmd == "import":
@@ -306,6 +392,12 @@ def add_arguments(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     course_arg(li)
     ll = lsub.add_parser("list", help=help_text("cli_help.learners_list"))
     course_arg(ll)
+    lf = lsub.add_parser("forget", help=help_text("cli_help.learners_forget"), description=say("cli_help.learners_forget"))
+    lf.add_argument("id", help=help_text("cli_help.learners_forget_id"))
+    lf.add_argument("--yes", action="store_true", help=help_text("cli_help.learners_forget_yes"))
+    lf.add_argument("--reports", action="append", metavar="FOLDER", help=help_text("cli_help.learners_forget_reports"))
+    lf.add_argument("--programme", help=help_text("cli_help.source_programme"))
+    course_arg(lf)
     sp.set_defaults(func=cmd_learners, course=None)
 
     sp = sub.add_parser("check", help=help_text("cli_help.check"))

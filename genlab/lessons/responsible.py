@@ -45,7 +45,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 from PIL import Image
 
-from genlab.core.i18n import say
+from genlab.core.i18n import current_language, say, t
 from genlab.tiny import world
 
 # ---- licences ------------------------------------------------------------------------------------
@@ -110,7 +110,8 @@ class LicenceFacts:
         return say(f"responsible.commercial_{self.commercial}")
 
 
-def _facts_for(text: str) -> list[dict[str, str]]:
+def _facts_for(text: str, lang: str | None = None) -> list[dict[str, str]]:
+    lang = lang or current_language()
     found = []
     for part in [p.strip() for p in text.split(" + ")]:
         low = part.lower()
@@ -118,27 +119,29 @@ def _facts_for(text: str) -> list[dict[str, str]]:
         if key:
             ident = LICENCE_TEXT_IDS[key]
             found.append({"commercial": KNOWN_LICENCES[key]["commercial"],
-                          "summary": say(f"responsible.licence_{ident}_summary"),
-                          "restrictions": say(f"responsible.licence_{ident}_restrictions")})
+                          "summary": t(f"responsible.licence_{ident}_summary", lang),
+                          "restrictions": t(f"responsible.licence_{ident}_restrictions", lang)})
         else:
-            found.append({"commercial": "check", "summary": say("responsible.licence_unknown", licence=part),
-                          "restrictions": say("responsible.licence_unknown_restrictions")})
+            found.append({"commercial": "check", "summary": t("responsible.licence_unknown", lang, licence=part),
+                          "restrictions": t("responsible.licence_unknown_restrictions", lang)})
     return found
 
 
-def licence_facts(profile: str) -> LicenceFacts:
-    """What the licence of one profile allows (from its ``licence`` field in assets/models.toml)."""
+def licence_facts(profile: str, lang: str | None = None) -> LicenceFacts:
+    """What the licence of one profile allows (from its ``licence`` field in assets/models.toml), in
+    ``lang`` (default: the reader's language)."""
     from genlab.core.profiles import get_profile
 
+    lang = lang or current_language()
     prof = get_profile(profile)
     text = getattr(prof, "licence", None) or ""
-    parts = _facts_for(text) if text else [{"commercial": "check", "summary": say("responsible.no_licence"),
-                                            "restrictions": say("responsible.no_licence_restrictions")}]
+    parts = _facts_for(text, lang) if text else [{"commercial": "check", "summary": t("responsible.no_licence", lang),
+                                                  "restrictions": t("responsible.no_licence_restrictions", lang)}]
     values = [p["commercial"] for p in parts]
     commercial = "no" if "no" in values else "check" if "check" in values else "yes"
     return LicenceFacts(
         profile=prof.name,
-        licence=prof.licence_in() if text else text,
+        licence=prof.licence_in(lang) if text else text,
         commercial=commercial,
         summary=" ".join(p["summary"] for p in parts),
         restrictions=" ".join(p["restrictions"] for p in parts),

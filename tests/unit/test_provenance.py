@@ -58,11 +58,45 @@ def make_campaign(folder: Path, *, approved: bool = True, mp4: bool = False) -> 
         assets += '[[assets]]\nfile = "clip.mp4"\n'
     (folder / "campaign.toml").write_text(
         f'[campaign]\nid = "{CAMPAIGN}"\nclient = "Café La Luna"\narchive = "archivo"\n\n{assets}', encoding="utf-8")
+    (folder / "committee.toml").write_text(ROSTER, encoding="utf-8")
     if approved:
-        (folder / "approval.toml").write_text(
-            f'campaign = "{CAMPAIGN}"\ndecision = "approve"\nreference = "COM-2025-031"\n'
-            'by = ["Laura Méndez (presidenta)", "Diego Ruiz (legal)"]\ndate = 2025-06-02\n', encoding="utf-8")
+        approve(folder)
     return folder
+
+
+ROSTER = """[committee]
+name = "Comité de ética de IA"
+[quorum]
+approvals = 2
+roles = ["chair", "legal"]
+[[members]]
+id = "lmendez"
+name = "Laura Méndez"
+role = "chair"
+[[members]]
+id = "druiz"
+name = "Diego Ruiz"
+role = "legal"
+[[members]]
+id = "pvega"
+name = "Paola Vega"
+role = "creative_director"
+"""
+
+
+def approve(folder: Path, members=("lmendez", "druiz")) -> None:
+    """The committee's approval, recorded as `genlab committee decide` records it."""
+    from genlab.lessons.review import decide
+
+    for member in members:
+        decide(folder, "approve", member, "Revisado: sin personas reales ni marcas de terceros.")
+
+
+def approval_reference(folder: Path) -> str:
+    from genlab.core import committee
+
+    last = committee.read_log(folder / "decisions.jsonl").records[-1]
+    return "sha256:" + last["hash"]
 
 
 def files_under(folder: Path) -> set[Path]:
@@ -114,18 +148,20 @@ def test_unapproved_campaign_is_refused_and_nothing_is_written(tmp_path):
     with pytest.raises(delivery.NotDeliverable) as err:
         delivery.deliver(folder, log=lambda *a: None)
     assert files_under(tmp_path) == before
-    assert "approval" in str(err.value) and "nothing was written" in str(err.value)
-    assert "aprobación" in err.value.message("es")
+    assert "approvals" in str(err.value) and "nothing was written" in str(err.value)
+    assert "Laura Méndez (chair)" in str(err.value)  # who still has to decide
+    assert "aprobaciones" in err.value.message("es")
 
 
-def test_rejected_or_other_campaign_approval_is_refused(tmp_path):
+def test_rejected_campaign_is_refused(tmp_path):
+    from genlab.lessons.review import decide
+
     folder = make_campaign(tmp_path / "c")
-    (folder / "approval.toml").write_text('campaign = "OTHER-1"\ndecision = "reject"\nreference = "COM-1"\n'
-                                          'by = ["x"]\ndate = 2025-06-02\n', encoding="utf-8")
+    decide(folder, "reject", "pvega", "Se parece demasiado a la campaña de otra marca.")
     with pytest.raises(delivery.NotDeliverable) as err:
         delivery.deliver(folder, log=lambda *a: None)
     text = str(err.value)
-    assert "OTHER-1" in text and "'reject'" in text
+    assert "Paola Vega rejected it" in text and "otra marca" in text
     assert not (folder / "delivery").exists() and not (folder / "archivo").exists()
 
 
@@ -179,7 +215,9 @@ def test_delivered_files_carry_no_recipe_and_a_manifest(delivered):
     assert {"hero.png", "hero-print.jpg", "clip.mp4", "delivery.json"} <= archived
     assert "secret client prompt" in Image.open(result.archive / "hero.png").info["parameters"]
     record = json.loads((result.archive / "delivery.json").read_text(encoding="utf-8"))
-    assert record["approval"]["reference"] == "COM-2025-031" and len(record["files"]) == 3
+    assert record["approval"]["reference"] == approval_reference(folder) and len(record["files"]) == 3
+    assert record["approval"]["by"] == ["Laura Méndez (chair)", "Diego Ruiz (legal)"]
+    assert (result.archive / "decisions.jsonl").read_bytes() == (folder / "decisions.jsonl").read_bytes()
 
 
 def test_c2pa_reader_validates_the_manifest_with_the_expected_assertions(delivered):
@@ -196,7 +234,7 @@ def test_c2pa_reader_validates_the_manifest_with_the_expected_assertions(deliver
         assert action["digitalSourceType"] == "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
         ours = labels[provenance.DELIVERY_LABEL]
         assert ours["campaign"] == CAMPAIGN and ours["client"] == "Café La Luna"
-        assert ours["approval"]["reference"] == "COM-2025-031"
+        assert ours["approval"]["reference"] == approval_reference(folder)
         assert ours["models"][0]["profile"] == "tiny" and ours["models"][0]["licence"].startswith("Apache-2.0")
         assert "secret" not in json.dumps(manifest)
 
@@ -269,7 +307,47 @@ def test_cli_deliver_refuses_and_verify_speaks_spanish(tmp_path, monkeypatch, ca
     monkeypatch.setenv("GENLAB_LANG", "es")
     assert main(["deliver", str(folder)]) == 1
     err = capsys.readouterr().err
-    assert "no se escribió nada" in err and "aprobación" in err
+    assert "no se escribió nada" in err and "aprobaciones" in err
     good, result = delivered
     assert main(["verify", str(result.files[0])]) == 0
     assert "Credencial de contenido: válida" in capsys.readouterr().out
+
+
+def test_changes_requested_then_resubmitted_and_approved_delivers(tmp_path):
+    from genlab.lessons.review import decide
+
+    folder = make_campaign(tmp_path / "c", approved=False)
+    approve(folder, ("lmendez",))
+    decide(folder, "changes_requested", "druiz", "El empaque del fondo es de otra marca: quítalo.")
+    before = files_under(tmp_path)
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "Diego Ruiz asked for changes" in str(err.value) and "resubmit" in str(err.value)
+    assert "Diego Ruiz pidió cambios" in err.value.message("es")
+    assert files_under(tmp_path) == before
+    # the team changes the picture: the earlier approval was for other files
+    save_png(picture(7), recipe(7), folder / "hero.png")
+    decide(folder, "resubmit", "pvega", "Quitamos el empaque de la otra marca.")
+    decide(folder, "approve", "druiz", "Corregido.")
+    with pytest.raises(delivery.NotDeliverable) as err:  # one approval in the new round; the chair has not decided
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "1 of the 2 approvals" in str(err.value) and "role chair" in str(err.value)
+    decide(folder, "approve", "lmendez", "Aprobada.")
+    result = delivery.deliver(folder, log=lambda *a: None)
+    assert sorted(p.name for p in result.files) == ["hero-print.jpg", "hero.png"]
+    assert provenance.verify(result.files[0]).approval["reference"] == approval_reference(folder)
+
+
+def test_files_changed_after_approval_or_an_edited_record_are_refused(tmp_path):
+    folder = make_campaign(tmp_path / "c")
+    picture(8).save(folder / "hero-print.jpg", quality=95)
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "hero-print.jpg changed since" in str(err.value)
+    folder = make_campaign(tmp_path / "d")
+    log = folder / "decisions.jsonl"
+    log.write_text(log.read_text(encoding="utf-8").replace("Revisado", "Revisada"), encoding="utf-8")
+    with pytest.raises(delivery.NotDeliverable) as err:
+        delivery.deliver(folder, log=lambda *a: None)
+    assert "record of decisions is broken" in str(err.value)
+    assert not (folder / "delivery").exists() and not (folder / "archivo").exists()
