@@ -6,7 +6,7 @@ with the kind of picture a person hands in (``input``):
 * ``drawing``: dark strokes on a light page (a sketch, layout boxes, a scribble). It becomes
   white strokes on black, what diffusers' scribble and canny ControlNets (and genlab's tiny one)
   were trained on.
-* ``edges``: any picture; its edges are found (Pillow's edge filter, then a threshold) and drawn
+* ``edges``: any picture; its edges are found (Pillow's edge filter per colour channel, then a threshold) and drawn
   white on black, as A1111's canny preprocessor does. A clean line drawing works too.
 * ``map``: a ready control map (depth, pose), used as it is.
 
@@ -24,7 +24,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 
-from PIL import Image, ImageFilter, ImageOps
+from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from genlab.core.i18n import UserError
 from genlab.core.profiles import ControlModel, Profile, control_model
@@ -93,9 +93,12 @@ def drawing_to_control(drawing: Image.Image, width: int, height: int) -> Image.I
 
 
 def edges_to_control(picture: Image.Image, width: int, height: int) -> Image.Image:
-    """The edges of any picture, white on black (Pillow's edge filter and a threshold)."""
-    grey = ImageOps.grayscale(_fit(_on_white(picture), width, height))
-    edges = grey.filter(ImageFilter.FIND_EDGES).point(lambda v: 255 if v >= EDGE_THRESHOLD else 0)
+    """The edges of any picture, white on black (Pillow's edge filter on each colour channel, the
+    strongest kept, then a threshold: a red shape on a blue ground of the same brightness has edges too)."""
+    rgb = _fit(_on_white(picture), width, height)
+    channels = [c.filter(ImageFilter.FIND_EDGES) for c in rgb.split()]
+    strongest = ImageChops.lighter(ImageChops.lighter(channels[0], channels[1]), channels[2])
+    edges = strongest.point(lambda v: 255 if v >= EDGE_THRESHOLD else 0)
     edges = edges.crop((1, 1, width - 1, height - 1))  # the filter marks the frame's border
     framed = Image.new("L", (width, height), 0)
     framed.paste(edges, (1, 1))
