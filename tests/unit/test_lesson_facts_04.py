@@ -141,7 +141,7 @@ def test_layout_iou_is_one_for_an_object_exactly_in_the_box_and_falls_as_it_leav
     assert editing.layout_iou(obj, box, "white") == pytest.approx(1.0)
     moved = Image.new("RGB", (128, 128), control.world.COLOURS["white"])
     ImageDraw.Draw(moved).ellipse((14, 19, 67, 72), fill=control.world.COLOURS["blue"])
-    assert editing.layout_iou(moved, box, "white") == 0.0
+    assert editing.layout_iou(moved, box, "white") < 0.05  # the boxes touch at one corner only
     # the helper's drawing is the tiny ControlNet's training drawing of that box
     example = control.ControlExample(control.world.Scene((control.world.Shape("circle", "blue", "large", "centre", "flat"),), "white"),
                                      (0.68, 0.64, 0.42), "layout")
