@@ -9,6 +9,14 @@ Masks follow the diffusers convention `genlab.generate(..., mask_image=...)` use
 - `recolour(image, old, new, ...)`: repaint one colour of a picture as another through
   inpainting (the mask is made from the old colour);
 - `mask_coverage(mask)`: the share of the picture a mask repaints.
+
+Composition control (`genlab.generate(prompt, control=drawing, condition=...)`) takes a drawing:
+dark strokes on a white page. Draw one in the studio's Composition tab, in any drawing app, or here:
+
+- `layout_drawing(box)`: a box where the object goes (condition "layout");
+- `sketch_drawing(shape, box)`: the outline of a shape inside the box (condition "sketch");
+- `layout_iou(picture, box, background)`: how well the picture's object fills the box
+  (1 = exactly the box; measured from pixels, as `genlab.tiny.control.adherence` does).
 """
 
 from __future__ import annotations
@@ -18,7 +26,19 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from genlab.core.i18n import say
+from genlab.core.i18n import add_texts, say
+
+# Messages of the drawing helpers, in both languages (they live here, beside the helpers).
+add_texts("editing.bad_box", {
+    "en": "The box {box} does not fit a {size} page: give (left, top, right, bottom) with left < right and "
+          "top < bottom, in pixels inside the page or in fractions from 0.0 to 1.0.",
+    "es": "La caja {box} no cabe en una página de {size}: da (izquierda, arriba, derecha, abajo) con "
+          "izquierda < derecha y arriba < abajo, en píxeles dentro de la página o en fracciones de 0.0 a 1.0.",
+})
+add_texts("editing.unknown_shape", {
+    "en": "Unknown shape {shape}; use one of {shapes}.",
+    "es": "No conozco la figura {shape}; usa una de estas: {shapes}.",
+})
 
 
 def _open(img) -> Image.Image:
@@ -174,3 +194,56 @@ def picture_of(prompt: str, size: int = 128) -> Image.Image:
     obj = world.Shape(p["shape"], p["colour"], p.get("size") or "large", p.get("position") or "centre",
                       p.get("style") or "flat")
     return world.render(world.Scene((obj,), p["background"]), size)
+
+
+def _box_pixels(box, size: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) in pixels, inclusive; fractions 0-1 are read as shares of the page."""
+    w, h = size
+    x0, y0, x1, y1 = box
+    if all(isinstance(v, float) and 0 <= v <= 1 for v in box):
+        x0, x1, y0, y1 = x0 * (w - 1), x1 * (w - 1), y0 * (h - 1), y1 * (h - 1)
+    x0, y0, x1, y1 = (int(round(v)) for v in (x0, y0, x1, y1))
+    if not (0 <= x0 < x1 < w and 0 <= y0 < y1 < h):
+        raise ValueError(say("editing.bad_box", box=repr(box), size=f"{w}x{h}"))
+    return x0, y0, x1, y1
+
+
+def layout_drawing(box, size=(128, 128), *, stroke: int = 3) -> Image.Image:
+    """A layout: a black box (left, top, right, bottom; pixels, or fractions 0-1) on a white page.
+    With condition="layout" the box says where and how big the object is; the prompt says what."""
+    page = Image.new("RGB", _size(size) if not isinstance(size, int) else (size, size), "white")
+    ImageDraw.Draw(page).rectangle(_box_pixels(box, page.size), outline="black", width=stroke)
+    return page
+
+
+def sketch_drawing(shape: str, box, size=(128, 128), *, stroke: int = 3) -> Image.Image:
+    """A sketch: the black outline of one of the world's shapes ("circle", "star"...) filling the
+    box (as large as its shorter side), on a white page. For condition="sketch"."""
+    from genlab.tiny import world
+
+    if shape not in world.SHAPES:
+        raise ValueError(say("editing.unknown_shape", shape=repr(shape), shapes=", ".join(world.SHAPES)))
+    page = Image.new("RGB", _size(size) if not isinstance(size, int) else (size, size), "white")
+    x0, y0, x1, y1 = _box_pixels(box, page.size)
+    side = min(x1 - x0, y1 - y0)
+    world._draw_shape(ImageDraw.Draw(page), shape, (x0 + x1 + 1) / 2, (y0 + y1 + 1) / 2, side,
+                      fill="white", outline="black", width=stroke)
+    return page
+
+
+def layout_iou(picture, box, background: str) -> float:
+    """How well the picture's object fills ``box`` (pixels or fractions, as in `layout_drawing`): the
+    IoU (overlap / union, 0-1) of the object's bounding box with the box. The object is what differs
+    from the ``background`` colour (`genlab.tiny.control.object_mask`)."""
+    from genlab.tiny import control
+
+    img = _open(picture).convert("RGB")
+    obj = control.object_mask(img, background)
+    x0, y0, x1, y1 = _box_pixels(box, img.size)
+    target = np.zeros(obj.shape, bool)
+    target[y0:y1 + 1, x0:x1 + 1] = True
+    found = control.bounding_box(obj)
+    seen = np.zeros(obj.shape, bool)
+    if found is not None:
+        seen[found[1]:found[3] + 1, found[0]:found[2] + 1] = True
+    return control.iou(seen, target)

@@ -83,3 +83,62 @@ def test_the_exercise_check_messages_are_translatable():
             assert "from genlab import _" in cell.source
             assert not re.search(r"assert [^\n]*, f\"", cell.source), "messages go through _()"
             assert not re.search(r"_\(f[\"']", cell.source), "never an f-string inside _()"
+
+
+# ---- finishing (issue #15) ------------------------------------------------------------------------
+import io  # noqa: E402
+import tomllib  # noqa: E402
+
+import pytest  # noqa: E402
+from PIL import Image, ImageCms  # noqa: E402
+
+from genlab.core import finishing  # noqa: E402
+from genlab.core.i18n import UserError  # noqa: E402
+
+
+def test_a4_at_300_dpi_is_2480_by_3508_as_the_lesson_says():
+    assert genlab.print_pixels(21, 29.7) == (2480, 3508)
+    assert genlab.print_pixels(10, 15) == (1181, 1772) and genlab.print_pixels(10, 10) == (1181, 1181)
+    assert "A4 = 2480 x 3508" in markdown(LESSON) and "# (2480, 3508)" in markdown(LESSON)
+
+
+def test_the_hand_off_names_in_the_lesson_are_what_handoff_name_writes():
+    assert genlab.handoff_name("Café Luna", "Otoño 2027", "Poster", size="A4", colour="cmyk", ext="tif") \
+        == "cafe-luna_otono-2027_poster_a4_cmyk_v01.tif"
+    assert "cafe-luna_otono-2027_poster_a4_cmyk_v01.tif" in markdown(LESSON)
+
+
+def test_the_tiny_model_has_no_hires_fix_and_real_profiles_do():
+    profiles = genlab.all_profiles()
+    assert not profiles["tiny"].hires_fix and profiles["sd15"].hires_fix
+    with pytest.raises(UserError):
+        genlab.upscale(Image.new("RGB", (128, 128)), 2, hires_fix=True, prompt="a red circle on a white background", profile="tiny")
+    assert genlab.upscale(Image.new("RGB", (128, 128)), 4).size == (512, 512)
+
+
+def test_export_print_embeds_fogra39_at_300_dpi_in_cmyk(tmp_path):
+    path = genlab.export_print(Image.new("RGB", (64, 64), (200, 30, 30)), tmp_path / "x.tif", colour="cmyk", width_cm=10)
+    with Image.open(path) as printed:
+        assert printed.mode == "CMYK" and printed.size == (1181, 1181)
+        assert tuple(round(float(v)) for v in printed.info["dpi"]) == (300, 300)
+        assert printed.info["icc_profile"] == finishing.CMYK_ICC.read_bytes()
+        name = ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(printed.info["icc_profile"])))
+    assert "FOGRA39" in name
+    assert "FOGRA39" in markdown(LESSON) and "assets/icc/README.md" in markdown(LESSON)
+
+
+def test_exercise_points_minutes_and_gaming_all_agree_with_the_programme():
+    nb = nbformat.read(EXERCISE, as_version=4)
+    points = {c.metadata["nbgrader"]["grade_id"]: c.metadata["nbgrader"]["points"] for c in nb.cells
+              if c.metadata.get("nbgrader", {}).get("grade")}
+    intro = nb.cells[0].source
+    found = re.search(r"\*\*Points:\*\* (\d+) \((\d+) checked by the computer, (\d+) by your trainer\)", intro)
+    auto = sum(v for k, v in points.items() if k != "reflection")
+    assert (int(found[1]), int(found[2]), int(found[3])) == (sum(points.values()), auto, points["reflection"])
+    raw = tomllib.loads((settings.REPO_ROOT / "workshops" / "programme.toml").read_text())
+    w = next(x for x in raw["workshops"] if x["id"] == "07_production")
+    assert f"**Teaching:** {w['teaching_minutes']} min · **Exercises:** {w['exercise_minutes']} min" in intro
+    pass_mark = next(lv for lv in raw["levels"] if lv["id"] == "7").get("pass_mark", raw["programme"]["pass_mark"])
+    lost = tomllib.loads(FIXTURES.read_text())["exercise"][0]["wrong"]["gaming_all"]["loses"]
+    best = sum(points.values()) - sum(points[k] for k in lost)
+    assert 100 * best / sum(points.values()) < pass_mark
