@@ -34,13 +34,17 @@ HIRES_STRENGTH = 0.35
 MAX_PRINT_PIXELS = 12_000  # per side: an A0 poster at 300 dpi is 9,933 x 14,043 px
 
 
-def upscale(picture: Image.Image, factor: int = 2, *, hires_fix: bool = False, prompt: str | None = None,
-            strength: float = HIRES_STRENGTH, seed: int = 0, steps: int | None = None, profile=None,
-            device: str | None = None) -> Image.Image:
+def upscale(picture: Image.Image, factor: int = 2, *, hires_fix: bool = False, model: bool = False,
+            prompt: str | None = None, strength: float = HIRES_STRENGTH, seed: int = 0, steps: int | None = None,
+            profile=None, device: str | None = None) -> Image.Image:
     """``picture`` ``factor`` times larger (2, 3 or 4). With ``hires_fix`` the profile's model
-    repaints the enlarged picture at ``strength`` (needs ``prompt``; profiles with hires_fix only)."""
+    repaints the enlarged picture at ``strength`` (needs ``prompt``; profiles with hires_fix only).
+    With ``model`` the profile's diffusion upscaler (models.toml ``upscaler``, x4 only) draws the
+    larger picture from the small one and ``prompt``: new detail, not resampled pixels."""
     if factor not in UPSCALE_FACTORS:
         raise UserError("finishing.bad_factor", factor=factor, factors=", ".join(map(str, UPSCALE_FACTORS)))
+    if model:
+        return _upscale_with_model(picture, factor, prompt=prompt, seed=seed, steps=steps, profile=profile, device=device)
     big = picture.convert("RGB").resize((picture.width * factor, picture.height * factor), Image.Resampling.LANCZOS)
     if not hires_fix:
         return big
@@ -56,6 +60,21 @@ def upscale(picture: Image.Image, factor: int = 2, *, hires_fix: bool = False, p
     wide = Profile(**{**prof.__dict__, "sizes": ()})
     return generate(prompt, image=big, strength=strength, seed=seed, steps=steps, width=big.width, height=big.height,
                     profile=wide, device=device).image
+
+
+def _upscale_with_model(picture: Image.Image, factor: int, *, prompt, seed, steps, profile, device) -> Image.Image:
+    import torch
+
+    from genlab.core.pipelines import upscaler_pipeline
+    from genlab.core.profiles import Profile, get_profile
+
+    prof = profile if isinstance(profile, Profile) else get_profile(profile)
+    if factor != 4:
+        raise UserError("finishing.upscaler_factor", factor=factor)
+    pipe = upscaler_pipeline(prof, device=device)
+    out = pipe(prompt=prompt or "", image=picture.convert("RGB"), num_inference_steps=steps or 20,
+               generator=torch.Generator("cpu").manual_seed(seed))
+    return out.images[0]
 
 
 def print_pixels(width_cm: float, height_cm: float, dpi: int = 300) -> tuple[int, int]:

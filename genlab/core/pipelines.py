@@ -256,6 +256,32 @@ def control_pipeline(profile: str | Profile | None, condition: str, *, device: s
         return _cache[key]
 
 
+def upscaler_pipeline(profile: str | Profile | None, *, device: str | None = None):
+    """The profile's diffusion upscaler (models.toml ``upscaler``): diffusers'
+    ``StableDiffusionUpscalePipeline`` from a shipped folder or the Hub cache (never the network)."""
+    from genlab.core.hardware import best_device
+    from genlab.core.i18n import UserError
+
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    if profile.upscaler is None:
+        raise UserError("finishing.no_upscaler", profile=profile.name)
+    folder = resolve(profile, profile.upscaler)
+    device = device or best_device()
+    key = (profile.name, "upscale", device)
+    with _lock:
+        if key not in _cache:
+            import diffusers
+
+            kwargs = dict(dtype=torch_dtype(profile, device))
+            if profile.variant and profile.upscaler.path is None and device != "cpu":
+                kwargs["variant"] = profile.variant
+            with quiet_loading(profile.shipped):
+                pipe = diffusers.StableDiffusionUpscalePipeline.from_pretrained(folder, **kwargs)
+            _cache[key] = apply_memory_strategy(pipe.to(device), profile, device)
+        return _cache[key]
+
+
 def image_to_video_pipeline(profile: str | Profile | None = None, *, device: str | None = None):
     """The pipeline that turns a still picture into a clip for a video profile.
 
@@ -291,10 +317,12 @@ def clear_cache() -> None:
         _cache.clear()
 
 
-def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, controls: list[str] | None = None) -> list[Path]:
+def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, controls: list[str] | None = None,
+          upscaler: bool = False) -> list[Path]:
     """Download a profile's models from the Hugging Face Hub at the pinned revision (with progress).
 
-    ``controls``: also its ControlNets for these conditions (``["all"]`` for every one)."""
+    ``controls``: also its ControlNets for these conditions (``["all"]`` for every one);
+    ``upscaler``: also its diffusion upscaler (a whole pipeline folder)."""
     from huggingface_hub import snapshot_download
 
     from genlab.core.profiles import control_model
@@ -305,11 +333,12 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, control
     if _offline():
         raise RuntimeError(say("pipelines.fetch_offline", profile=profile_name))
     done = []
-    for source in _sources(profile) + control_sources:
+    extra = ([profile.upscaler] if upscaler and profile.upscaler is not None else [])
+    for source in _sources(profile) + control_sources + extra:
         if source.path is not None:
             done.append(source.path)  # shipped with genlab
             continue
-        is_pipeline = source in (profile.source, get_profile(profile.base).source if profile.base else None)
+        is_pipeline = source in (profile.source, get_profile(profile.base).source if profile.base else None, profile.upscaler)
         if allow_patterns:
             patterns = allow_patterns
         elif is_pipeline:

@@ -86,6 +86,7 @@ class Profile:
     room_batch: int = 4
     controls: dict = field(default_factory=dict)  # condition -> ControlModel
     hires_fix: bool = False  # upscale, then image to image at the new size (A1111's hires fix)
+    upscaler: ModelSource | None = None  # a diffusers StableDiffusionUpscalePipeline (x4), for genlab.upscale(model=True)
     title_es: str = ""  # the title in es-MX (models.toml `title_es`); read it through title_in()
     licence_es: str = ""  # the licence with its note in es-MX (`licence_es`); read it through licence_in()
 
@@ -107,7 +108,7 @@ class Profile:
     def shipped(self) -> bool:
         """True when every file this profile needs ships inside the repo (no download)."""
         sources = [s for s in (self.source, self.motion_adapter) if s is not None]
-        sources += [c.source for c in self.controls.values()]
+        sources += [c.source for c in self.controls.values()] + ([self.upscaler] if self.upscaler else [])
         return all(s.path is not None for s in sources)
 
     def check_size(self, width: int, height: int) -> None:
@@ -173,6 +174,7 @@ def _profile(name: str, data: dict) -> Profile:
         room_batch=int(data.get("room_batch", 4)),
         controls=_controls(name, data),
         hires_fix=bool(data.get("hires_fix", False)),
+        upscaler=_source(data.get("upscaler"), name, "upscaler"),
         title_es=data.get("title_es", ""),
         licence_es=data.get("licence_es", ""),
     )

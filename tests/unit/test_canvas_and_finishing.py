@@ -103,3 +103,72 @@ def test_handoff_names():
     assert genlab.handoff_name("ACME", "Q1", "Cartel", size="A4", colour="CMYK", ext=".TIF") == "acme_q1_cartel_a4_cmyk_v01.tif"
     with pytest.raises(UserError):
         genlab.handoff_name("", "x", "y")
+
+
+# ---- the diffusion upscaler's load path, offline -----------------------------------------------
+def _small_x4_upscaler(folder):
+    """A StableDiffusionUpscalePipeline with the x4 upscaler's layout (7 input channels: latents +
+    the low-resolution picture; noise level as a class embedding; f4 VAE; v-prediction), scaled down
+    to run in seconds, random weights, the tiny model's CLIP tokenizer."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, DDPMScheduler, StableDiffusionUpscalePipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+
+    from genlab.settings import MODELS_DIR
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(block_out_channels=(32, 32, 64), layers_per_block=1, sample_size=32, in_channels=7, out_channels=4,
+                                down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+                                up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32,
+                                attention_head_dim=8, use_linear_projection=True, only_cross_attention=(True, True, False),
+                                num_class_embeds=351)
+    vae = AutoencoderKL(block_out_channels=[32, 32, 64], in_channels=3, out_channels=3, latent_channels=4,
+                        down_block_types=["DownEncoderBlock2D"] * 3, up_block_types=["UpDecoderBlock2D"] * 3, scaling_factor=0.08333)
+    te = CLIPTextModel(CLIPTextConfig(hidden_size=32, intermediate_size=37, num_attention_heads=4, num_hidden_layers=2,
+                                      vocab_size=49408, bos_token_id=49406, eos_token_id=49407, pad_token_id=49407))
+    pipe = StableDiffusionUpscalePipeline(unet=unet, low_res_scheduler=DDPMScheduler(), scheduler=DDIMScheduler(prediction_type="v_prediction"),
+                                          vae=vae, text_encoder=te, tokenizer=CLIPTokenizer.from_pretrained(MODELS_DIR / "tiny-shapes" / "tokenizer"),
+                                          max_noise_level=350)
+    pipe.save_pretrained(folder)
+
+
+def test_the_diffusion_upscaler_loads_from_the_hub_cache_and_draws_4x(tmp_path, monkeypatch):
+    import huggingface_hub.constants as c
+
+    from genlab.core import pipelines
+    from genlab.core.profiles import all_profiles
+    from genlab.settings import REPO_ROOT
+
+    sha = "fedcba9876543210fedcba9876543210fedcba98"
+    monkeypatch.setattr(c, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    repo_dir = tmp_path / "hub" / "models--genlab-test--x4-upscaler"
+    _small_x4_upscaler(repo_dir / "snapshots" / sha)
+    (repo_dir / "refs").mkdir()
+    (repo_dir / "refs" / "main").write_text(sha)
+    toml = tmp_path / "models.toml"
+    toml.write_text(f"""
+[profiles.up]
+title = "with an upscaler"
+tasks = ["txt2img"]
+path = "{REPO_ROOT / 'assets/models/tiny-shapes'}"
+licence = "test"
+defaults = {{ steps = 4, guidance = 7.0, width = 128, height = 128 }}
+upscaler = {{ repo = "genlab-test/x4-upscaler", revision = "{sha}" }}
+
+[profiles.none]
+title = "without"
+tasks = ["txt2img"]
+path = "{REPO_ROOT / 'assets/models/tiny-shapes'}"
+licence = "test"
+""")
+    profs = all_profiles(toml)
+    small = Image.new("RGB", (32, 32), (220, 30, 30))
+    big = genlab.upscale(small, 4, model=True, prompt="a red square", steps=2, profile=profs["up"], device="cpu")
+    assert big.size == (128, 128) and big.mode == "RGB"
+    assert type(pipelines.upscaler_pipeline(profs["up"], device="cpu")).__name__ == "StableDiffusionUpscalePipeline"
+    with pytest.raises(UserError, match="4 times"):
+        genlab.upscale(small, 2, model=True, profile=profs["up"], device="cpu")
+    with pytest.raises(UserError, match="no diffusion upscaler"):
+        genlab.upscale(small, 4, model=True, profile=profs["none"], device="cpu")
+    pipelines.clear_cache()
