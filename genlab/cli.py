@@ -39,7 +39,7 @@ def _doctor(args) -> int:
 def _fetch(args) -> int:
     from genlab.core.pipelines import fetch
 
-    for folder in fetch(args.profile, controls=args.control, upscaler=args.upscaler):
+    for folder in fetch(args.profile, controls=args.control, upscaler=args.upscaler, reference=args.reference):
         print(f"ready: {folder}")
     print(f"Done. Use it with GENLAB_PROFILE={args.profile} (or profile='{args.profile}').")
     return 0
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("profile", help=help_text("cli_help.fetch_profile"))
     p.add_argument("--control", action="append", metavar="CONDITION", help=help_text("cli_help.fetch_control"))
     p.add_argument("--upscaler", action="store_true", help=help_text("cli_help.fetch_upscaler"))
+    p.add_argument("--reference", action="store_true", help=help_text("cli_help.fetch_reference"))
     p.set_defaults(func=_fetch)
 
     p = sub.add_parser("generate", help=help_text("cli_help.generate"))

@@ -20,13 +20,12 @@ control picture's SHA-256 (and its file, when saved beside the picture).
 
 from __future__ import annotations
 
-import hashlib
-import io
 from dataclasses import dataclass
 
 from PIL import Image, ImageChops, ImageFilter, ImageOps
 
 from genlab.core.i18n import UserError
+from genlab.core.imaging import picture_sha256
 from genlab.core.profiles import ControlModel, Profile, control_model
 
 STROKE_THRESHOLD = 96  # how dark (0-255, inverted) a pixel must be to count as a stroke
@@ -61,13 +60,6 @@ class Control:
             "end": self.end,
             "image_sha256": self.sha256,
         }
-
-
-def picture_sha256(img: Image.Image) -> str:
-    """SHA-256 of a picture's PNG bytes (mode and pixels; no metadata): the same picture, the same hash."""
-    buf = io.BytesIO()
-    img.save(buf, format="PNG", optimize=False, compress_level=6)
-    return hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 def _fit(img: Image.Image, width: int, height: int) -> Image.Image:
@@ -135,3 +127,15 @@ def make_control(profile: Profile, picture, condition: str | None, width: int, h
     if not 0.0 <= strength <= 2.0:
         raise UserError("composition.bad_strength", strength=strength)
     return Control(condition, model, prepare_control(picture, model, width, height), float(strength), float(start), float(end))
+
+
+def prepare_reference(profile: Profile, picture) -> Image.Image:
+    """A brand reference picture for the profile's IP-Adapter (RGB; the image encoder resizes it)."""
+    from genlab.core.uploads import open_picture
+
+    if profile.ip_adapter is None:
+        raise UserError("composition.no_reference", profile=profile.name)
+    img = open_picture(picture, what="reference")
+    if img is None:
+        raise UserError("composition.no_reference_picture")
+    return _on_white(img)

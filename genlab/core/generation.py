@@ -108,6 +108,8 @@ def generate(
     control_strength: float = 1.0,
     control_start: float = 0.0,
     control_end: float = 1.0,
+    reference=None,
+    reference_strength: float = 0.6,
     device: str | None = None,
 ) -> Generation:
     """Make `n` pictures from a text prompt, each with its recipe.
@@ -122,6 +124,9 @@ def generate(
     profile's ControlNet then decides where things go. `control_strength` (0-2, 1 = as trained)
     scales its effect; `control_start` / `control_end` (0-1) say on which part of the steps it acts.
     See genlab.core.composition.
+
+    A brand reference: give `reference` (a picture) on a profile with an IP-Adapter (sd15, sdxl);
+    `reference_strength` (0-1, 0.6 by default) says how much it steers colours, style and subject.
     """
     if not isinstance(prompt, str):
         raise TypeError(say("generation.prompt_not_text", kind=type(prompt).__name__))
@@ -160,19 +165,28 @@ def generate(
             raise ValueError(say("composition.control_with_image"))
         ctl = make_control(prof, control, condition, width, height, strength=control_strength,
                            start=control_start, end=control_end)
+    ref = None
+    if reference is not None:
+        from genlab.core.composition import prepare_reference
+
+        if task != "txt2img" or ctl is not None:
+            raise ValueError(say("composition.reference_alone"))
+        ref = prepare_reference(prof, reference)
+        reference_strength = _check("reference_strength", reference_strength, 0.0, 1.0, float)
     key = BatchKey(profile=prof, task=task, steps=steps, guidance=guidance, width=width, height=height,
                    sampler=sampler, strength=kwargs.get("strength"), control=ctl and ctl.condition,
+                   reference_scale=reference_strength if ref is not None else None,
                    control_scale=ctl.scale if ctl else 1.0, control_start=ctl.start if ctl else 0.0,
                    control_end=ctl.end if ctl else 1.0)
     seeds = [(seed + i) % (MAX_SEED + 1) for i in range(n)]
     items = [
         PictureItem(prompt=prompt, negative_prompt=negative_prompt or None, seed=s, image=kwargs.get("image"),
-                    mask=kwargs.get("mask_image"), control=ctl, batch_size=n, batch_index=i)
+                    mask=kwargs.get("mask_image"), control=ctl, reference=ref, batch_size=n, batch_index=i)
         for i, s in enumerate(seeds)
     ]
     from genlab.core import remote  # the hub's shared service (GENLAB_SERVICE_URL) holds the model, when there is one
 
-    use_service = remote.wanted(profile, device) and ctl is None  # the shared service makes plain pictures and edits
+    use_service = remote.wanted(profile, device) and ctl is None and ref is None  # the shared service: plain pictures and edits
     made = remote.render(key, items) if use_service else render(key, items, device=device)
     return Generation(images=[img for img, _ in made], recipes=[rec for _, rec in made])
 

@@ -120,3 +120,13 @@ def figure_png(fig, dpi: int = 100, *, tight: bool = True) -> bytes:
     extra = {"bbox_inches": "tight", "pad_inches": 0.15} if tight else {}
     fig.savefig(buf, format="png", dpi=dpi, facecolor="white", metadata={"Software": None}, **extra)
     return buf.getvalue()
+
+
+def picture_sha256(img: Image.Image) -> str:
+    """SHA-256 of a picture's PNG bytes (mode and pixels; no metadata): the same picture, the same hash."""
+    import hashlib
+    import io
+
+    buf = io.BytesIO()
+    img.save(buf, format="PNG", optimize=False, compress_level=6)
+    return hashlib.sha256(buf.getvalue()).hexdigest()

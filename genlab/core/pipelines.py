@@ -256,6 +256,44 @@ def control_pipeline(profile: str | Profile | None, condition: str, *, device: s
         return _cache[key]
 
 
+def reference_pipeline(profile: str | Profile | None, *, device: str | None = None):
+    """The profile's text-to-image pipeline with its IP-Adapter (models.toml ``ip_adapter``) loaded.
+
+    Loading an IP-Adapter changes the UNet's attention processors, so this pipeline gets its own copy
+    of the UNet (the VAE and text encoder are shared through ``from_pipe``); pictures without a
+    reference keep using the untouched one."""
+    import copy
+
+    from genlab.core.hardware import best_device
+    from genlab.core.i18n import UserError
+
+    if not isinstance(profile, Profile):
+        profile = get_profile(profile)
+    adapter = profile.ip_adapter
+    if adapter is None:
+        raise UserError("composition.no_reference", profile=profile.name)
+    if adapter.source.path is not None:
+        folder = adapter.source.path
+        if not (folder / adapter.subfolder / adapter.weight_name).exists():
+            raise ModelNotFoundError(missing_model_message(profile, adapter.source))
+    else:
+        folder = resolve(profile, adapter.source)
+    device = device or best_device()
+    base = load_pipeline("txt2img", profile, device=device)
+    key = (profile.name, "reference", device)
+    with _lock:
+        if key not in _cache:
+            import diffusers
+
+            with quiet_loading(profile.shipped):
+                pipe = diffusers.AutoPipelineForText2Image.from_pipe(base, unet=copy.deepcopy(base.unet))
+                pipe.load_ip_adapter(str(folder), subfolder=adapter.subfolder, weight_name=adapter.weight_name,
+                                     image_encoder_folder=adapter.image_encoder, local_files_only=True)
+                pipe.image_encoder.to(device=base.device, dtype=base.unet.dtype)
+            _cache[key] = pipe
+        return _cache[key]
+
+
 def upscaler_pipeline(profile: str | Profile | None, *, device: str | None = None):
     """The profile's diffusion upscaler (models.toml ``upscaler``): diffusers'
     ``StableDiffusionUpscalePipeline`` from a shipped folder or the Hub cache (never the network)."""
@@ -318,11 +356,12 @@ def clear_cache() -> None:
 
 
 def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, controls: list[str] | None = None,
-          upscaler: bool = False) -> list[Path]:
+          upscaler: bool = False, reference: bool = False) -> list[Path]:
     """Download a profile's models from the Hugging Face Hub at the pinned revision (with progress).
 
     ``controls``: also its ControlNets for these conditions (``["all"]`` for every one);
-    ``upscaler``: also its diffusion upscaler (a whole pipeline folder)."""
+    ``upscaler``: also its diffusion upscaler (a whole pipeline folder); ``reference``: also its
+    IP-Adapter and the image encoder it needs."""
     from huggingface_hub import snapshot_download
 
     from genlab.core.profiles import control_model
@@ -334,6 +373,7 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, control
         raise RuntimeError(say("pipelines.fetch_offline", profile=profile_name))
     done = []
     extra = ([profile.upscaler] if upscaler and profile.upscaler is not None else [])
+    extra += [profile.ip_adapter.source] if reference and profile.ip_adapter is not None else []
     for source in _sources(profile) + control_sources + extra:
         if source.path is not None:
             done.append(source.path)  # shipped with genlab
@@ -344,6 +384,9 @@ def fetch(profile_name: str, *, allow_patterns: list[str] | None = None, control
         elif is_pipeline:
             weights = f"*/*.{profile.variant}.safetensors" if profile.variant else "*/*.safetensors"
             patterns = ["model_index.json", "*/*.json", "*/*.txt", "*/*.model", weights]
+        elif profile.ip_adapter is not None and source == profile.ip_adapter.source:
+            ip = profile.ip_adapter
+            patterns = [f"{ip.subfolder}/{ip.weight_name}", f"{ip.image_encoder}/*.json", f"{ip.image_encoder}/*.safetensors"]
         elif source in control_sources:  # a ControlNet: its config and the weights in the profile's variant
             patterns = ["config.json", f"*.{profile.variant}.safetensors" if profile.variant else "diffusion_pytorch_model.safetensors"]
         else:

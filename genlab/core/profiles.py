@@ -65,6 +65,19 @@ class ControlModel:
 
 
 @dataclass(frozen=True)
+class IPAdapterModel:
+    """An IP-Adapter (``[profiles.NAME.ip_adapter]``): a brand reference picture steers the picture.
+    ``source`` holds ``subfolder/weight_name`` and the CLIP image encoder in ``image_encoder``."""
+
+    source: ModelSource
+    subfolder: str
+    weight_name: str
+    image_encoder: str
+    licence: str = ""
+    download_gb: float = 0
+
+
+@dataclass(frozen=True)
 class Profile:
     name: str
     title: str
@@ -87,6 +100,7 @@ class Profile:
     controls: dict = field(default_factory=dict)  # condition -> ControlModel
     hires_fix: bool = False  # upscale, then image to image at the new size (A1111's hires fix)
     upscaler: ModelSource | None = None  # a diffusers StableDiffusionUpscalePipeline (x4), for genlab.upscale(model=True)
+    ip_adapter: IPAdapterModel | None = None  # genlab.generate(reference=picture)
     title_es: str = ""  # the title in es-MX (models.toml `title_es`); read it through title_in()
     licence_es: str = ""  # the licence with its note in es-MX (`licence_es`); read it through licence_in()
 
@@ -109,6 +123,7 @@ class Profile:
         """True when every file this profile needs ships inside the repo (no download)."""
         sources = [s for s in (self.source, self.motion_adapter) if s is not None]
         sources += [c.source for c in self.controls.values()] + ([self.upscaler] if self.upscaler else [])
+        sources += [self.ip_adapter.source] if self.ip_adapter else []
         return all(s.path is not None for s in sources)
 
     def check_size(self, width: int, height: int) -> None:
@@ -139,6 +154,16 @@ def _controls(name: str, data: dict) -> dict:
         extra = entry if isinstance(entry, dict) else {}
         controls[condition] = ControlModel(condition, source, kind, extra.get("licence", ""), float(extra.get("download_gb", 0)))
     return controls
+
+
+def _ip_adapter(name: str, data: dict | None) -> IPAdapterModel | None:
+    if data is None:
+        return None
+    missing = [k for k in ("subfolder", "weight_name", "image_encoder") if k not in data]
+    if missing:
+        raise ProfileError(f"Profile '{name}': ip_adapter needs {', '.join(missing)} in models.toml.")
+    return IPAdapterModel(_source(data, name, "ip_adapter"), data["subfolder"], data["weight_name"], data["image_encoder"],
+                          data.get("licence", ""), float(data.get("download_gb", 0)))
 
 
 def _profile(name: str, data: dict) -> Profile:
@@ -175,6 +200,7 @@ def _profile(name: str, data: dict) -> Profile:
         controls=_controls(name, data),
         hires_fix=bool(data.get("hires_fix", False)),
         upscaler=_source(data.get("upscaler"), name, "upscaler"),
+        ip_adapter=_ip_adapter(name, data.get("ip_adapter")),
         title_es=data.get("title_es", ""),
         licence_es=data.get("licence_es", ""),
     )

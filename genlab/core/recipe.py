@@ -53,6 +53,7 @@ class Recipe:
     scheduler_config: dict = field(default_factory=dict)
     loras: dict = field(default_factory=dict)
     control: dict = field(default_factory=dict)  # composition: condition, scale, start, end, model, image_sha256
+    reference: dict = field(default_factory=dict)  # IP-Adapter: model, scale, image_sha256 of the reference picture
     device: str | None = None
     dtype: str | None = None
     versions: dict = field(default_factory=dict)
@@ -75,8 +76,10 @@ class Recipe:
             pairs += [("Batch size", self.batch_size), ("Batch pos", self.batch_index)]
         for name, weight in self.loras.items():
             pairs.append((f"Lora {name}", _float(weight)))
-        if self.control:
-            pairs.append(("ControlNet 0", controlnet_unit_text(self.control)))
+        units = [controlnet_unit_text(self.control)] if self.control else []
+        if self.reference:  # A1111 runs IP-Adapters as ControlNet units too
+            units.append(controlnet_unit_text({**self.reference, "module": "ip-adapter_clip"}))
+        pairs += [(f"ControlNet {i}", u) for i, u in enumerate(units)]
         if self.profile:
             pairs.append(("genlab profile", self.profile))
         text = self.prompt
@@ -100,7 +103,9 @@ class Recipe:
         values = _parse_settings(settings_line)
         size = values.get("Size", "512x512").lower().split("x")
         loras = {k[5:]: float(v) for k, v in values.items() if k.startswith("Lora ")}
-        control = controlnet_unit_from_text(values["ControlNet 0"]) if "ControlNet 0" in values else {}
+        units = [controlnet_unit_from_text(values[k]) for k in sorted(values) if re.fullmatch(r"ControlNet \d+", k)]
+        control = next((u for u in units if not u["module"].startswith("ip-adapter")), {})
+        reference = next((u for u in units if u["module"].startswith("ip-adapter")), {})
         return cls(
             prompt="\n".join(prompt_lines).strip(),
             negative_prompt="\n".join(negative_lines).strip() or None,
@@ -117,6 +122,7 @@ class Recipe:
             batch_index=int(values.get("Batch pos", 0)),
             loras=loras,
             control=control,
+            reference=reference,
             task="img2img" if "Denoising strength" in values else "txt2img",
         )
 
@@ -145,7 +151,7 @@ def controlnet_unit_text(control: dict) -> str:
     model = control.get("model", "unknown")
     digest = (control.get("image_sha256") or "")[:8]
     fields_ = [
-        ("Module", "none"),
+        ("Module", control.get("module", "none")),
         ("Model", f"{model} [{digest}]" if digest else model),
         ("Weight", _float(control.get("scale", 1.0))),
         ("Resize Mode", "Crop and Resize"),
@@ -155,6 +161,7 @@ def controlnet_unit_text(control: dict) -> str:
         ("Control Mode", "Balanced"),
         ("genlab condition", control.get("condition", "")),
     ]
+    fields_ = [(k, v) for k, v in fields_ if v != ""]
     return ", ".join(f"{k}: {v}" for k, v in fields_)
 
 

@@ -50,6 +50,7 @@ class BatchKey:
     control_scale: float = 1.0
     control_start: float = 0.0
     control_end: float = 1.0
+    reference_scale: float | None = None  # a reference picture through the profile's IP-Adapter
 
 
 @dataclass
@@ -62,6 +63,7 @@ class PictureItem:
     image: Image.Image | None = None  # RGB, already at the key's size (image to video: the still)
     mask: Image.Image | None = None  # L, white = repaint, already at the key's size
     control: object | None = None  # a genlab.core.composition.Control (its image at the key's size)
+    reference: Image.Image | None = None  # the reference picture (IP-Adapter), RGB
     batch_size: int = 1  # how many pictures the person asked for together (for the recipe)
     batch_index: int = 0
     extra: dict | None = None
@@ -104,6 +106,10 @@ def pipeline_for(key: BatchKey, prof, device: str | None = None):
 
     if key.control is not None:
         return control_pipeline(prof, key.control, device=device)
+    if key.reference_scale is not None:
+        from genlab.core.pipelines import reference_pipeline
+
+        return reference_pipeline(prof, device=device)
     if key.task == "i2v":
         return image_to_video_pipeline(prof, device=device)
     return load_pipeline(key.task, prof, device=device)
@@ -139,6 +145,8 @@ def _run(pipe, prof, key: BatchKey, chunk: list[PictureItem], kwargs: dict,
         kwargs["callback_on_step_end"] = callback
     with generation_lock:
         scheduler = use_sampler(pipe, key.sampler)
+        if key.reference_scale is not None:
+            pipe.set_ip_adapter_scale(key.reference_scale)
         if hook is not None:
             hook.start(pipe, scheduler)
         try:
@@ -187,6 +195,8 @@ def render(key: BatchKey, items: list[PictureItem], on_step: Callable[[int, int]
         if key.control is not None:
             kwargs.update(image=[it.control.image for it in chunk], controlnet_conditioning_scale=key.control_scale,
                           control_guidance_start=key.control_start, control_guidance_end=key.control_end)
+        if key.reference_scale is not None:
+            kwargs["ip_adapter_image"] = [it.reference for it in chunk]
         out, recipes = _run(pipe, prof, key, chunk, kwargs, on_step, hook)
         return list(zip(out.images, recipes))
 
@@ -262,11 +272,22 @@ def make_recipe(pipe, prof, scheduler, key: BatchKey, item: PictureItem) -> Reci
         scheduler_config={k: v for k, v in dict(scheduler.config).items() if not k.startswith("_")},
         loras=active_loras(pipe),
         control=item.control.recipe() if item.control is not None else {},
+        reference=_reference_recipe(prof, key, item),
         device=str(pipe.device),
         dtype=str(denoiser.dtype).replace("torch.", "") if denoiser is not None else None,
         versions=library_versions(),
         extra=extra,
     )
+
+
+def _reference_recipe(prof, key: BatchKey, item: PictureItem) -> dict:
+    if key.reference_scale is None or item.reference is None:
+        return {}
+    from genlab.core.imaging import picture_sha256
+
+    ip = prof.ip_adapter
+    return {"model": ip.weight_name.rsplit(".", 1)[0], "model_source": ip.source.describe(), "scale": key.reference_scale,
+            "image_sha256": picture_sha256(item.reference)}
 
 
 def seeds_for(first: int, n: int) -> list[int]:

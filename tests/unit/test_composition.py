@@ -203,3 +203,79 @@ download_gb = 0.01
         pipelines.control_pipeline(prof, "depth", device="cpu")
     assert "genlab-test/controlnet-depth" in str(err.value)
     pipelines.clear_cache()
+
+
+# ---- IP-Adapter (a brand reference picture), offline -------------------------------------------
+def _small_ip_adapter(root, unet):
+    """IP-Adapter files laid out as h94/IP-Adapter (models/<weights>, models/image_encoder), sized for
+    the tiny UNet: a small CLIP vision encoder, the image projection (4 tokens) and to_k_ip / to_v_ip
+    for every cross-attention layer, random weights."""
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    torch.manual_seed(0)
+    CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=32, intermediate_size=37, projection_dim=32, num_hidden_layers=2,
+                                                   num_attention_heads=2, image_size=32, patch_size=8)).save_pretrained(root / "models" / "image_encoder")
+    cross = unet.config.cross_attention_dim
+    sd = {"image_proj.proj.weight": torch.randn(cross * 4, 32) * 0.5, "image_proj.proj.bias": torch.zeros(cross * 4),
+          "image_proj.norm.weight": torch.ones(cross), "image_proj.norm.bias": torch.zeros(cross)}
+    key_id = 1
+    for name in unet.attn_processors:
+        if name.endswith("attn1.processor"):
+            continue
+        blocks = unet.config.block_out_channels
+        hidden = (blocks[-1] if name.startswith("mid_block") else
+                  list(reversed(blocks))[int(name[len("up_blocks.")])] if name.startswith("up_blocks") else blocks[int(name[len("down_blocks.")])])
+        sd[f"ip_adapter.{key_id}.to_k_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        sd[f"ip_adapter.{key_id}.to_v_ip.weight"] = torch.randn(hidden, cross) * 0.5
+        key_id += 2
+    save_file(sd, str(root / "models" / "ip-adapter_test.safetensors"))
+
+
+def test_a_reference_picture_steers_the_picture_through_the_ip_adapter_and_leaves_plain_pictures_alone(hub_cache, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    base_pipe = pipelines.load_pipeline("txt2img", "tiny", device="cpu")
+    snap = hub_cache / "models--genlab-test--ip-adapter" / "snapshots" / SHA
+    _small_ip_adapter(snap, base_pipe.unet)
+    (hub_cache / "models--genlab-test--ip-adapter" / "refs").mkdir(parents=True)
+    (hub_cache / "models--genlab-test--ip-adapter" / "refs" / "main").write_text(SHA)
+    toml = tmp_path / "models.toml"
+    toml.write_text(f"""
+[profiles.ref]
+title = "tiny with an IP-Adapter"
+tasks = ["txt2img"]
+path = "{REPO_ROOT / 'assets/models/tiny-shapes'}"
+licence = "test"
+defaults = {{ steps = 6, guidance = 7.0, width = 128, height = 128 }}
+sizes = [[128, 128]]
+
+[profiles.ref.ip_adapter]
+repo = "genlab-test/ip-adapter"
+revision = "{SHA}"
+subfolder = "models"
+weight_name = "ip-adapter_test.safetensors"
+image_encoder = "models/image_encoder"
+licence = "Apache-2.0"
+download_gb = 0.01
+""")
+    prof = all_profiles(toml)["ref"]
+    plain = genlab.generate("a red circle on a blue background", seed=3, profile=prof, device="cpu")
+    brand = Image.new("RGB", (96, 96), (245, 135, 20))
+    steered = genlab.generate("a red circle on a blue background", seed=3, profile=prof, device="cpu", reference=brand, reference_strength=1.0)
+    off = genlab.generate("a red circle on a blue background", seed=3, profile=prof, device="cpu", reference=brand, reference_strength=0.0)
+    again = genlab.generate("a red circle on a blue background", seed=3, profile=prof, device="cpu")
+    a, b, c, d = (np.asarray(x.image).astype(int) for x in (plain, steered, off, again))
+    assert np.abs(a - b).mean() > 2, "the reference changes the picture"
+    assert np.abs(a - c).max() <= 2, "at strength 0 the adapter adds nothing"
+    assert np.array_equal(a, d), "pictures without a reference are untouched (the adapter has its own UNet copy)"
+    rec = steered.recipe
+    assert rec.reference == {"model": "ip-adapter_test", "model_source": f"genlab-test/ip-adapter@{SHA}", "scale": 1.0,
+                             "image_sha256": composition.picture_sha256(brand)}
+    assert 'ControlNet 0: "Module: ip-adapter_clip, Model: ip-adapter_test [' in rec.to_parameters()
+    assert Recipe.from_parameters(rec.to_parameters()).reference["model"] == "ip-adapter_test"
+    with pytest.raises(UserError, match="no IP-Adapter"):
+        genlab.generate("a red circle", reference=brand, profile="tiny")
+    with pytest.raises(ValueError, match="without a control drawing"):
+        genlab.generate("a red circle", reference=brand, image=plain.image, profile=prof, device="cpu")
+    pipelines.clear_cache()
