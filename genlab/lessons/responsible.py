@@ -533,3 +533,51 @@ def change_one_pixel(src: str | Path, dest: str | Path, xy: tuple[int, int] = (0
 
 
 __all__ += ["change_one_pixel"]
+
+
+def provenance_samples(folder: str | Path, campaign: str, *, seed: int | None = None) -> list[Path]:
+    """Exercise 8's three files, ``file_1.png`` … ``file_3.png`` in ``folder``, in an order ``seed``
+    picks (a fresh random order when None): one delivered file (``campaign``'s mark, a signed C2PA
+    manifest), one changed by one pixel after signing, one saved again without its metadata (the
+    mark stays). The signing chain is a development one made in ``folder/c2pa-dev``, which this
+    process then trusts. Each file shows a different shapes-world picture, upscaled to 512 px."""
+    import os
+    import tempfile
+
+    from genlab.core import provenance
+
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    certs = provenance.make_dev_certificates(folder / "c2pa-dev")
+    os.environ["GENLAB_C2PA_TRUST_ANCHORS"] = str(certs / "root.pem")
+    credentials = provenance.Credentials((certs / "chain.pem").read_bytes(), (certs / "signer.key").read_bytes(),
+                                         (certs / "root.pem").read_bytes(), development=True, where=str(certs))
+    kinds = ["valid", "changed", "stripped"]
+    rng.shuffle(kinds)
+    prompts = ["a large yellow circle on a blue background", "a small red star on a white background",
+               "a large green heart on a purple background", "a dotted orange square on a black background"]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="genlab-08-") as tmp:
+        for i, kind in enumerate(kinds, start=1):
+            scene = world_scenes(rng.choice(prompts), 1, seed=rng.randrange(10**6))[0]
+            picture = world.render(scene).convert("RGB")
+            picture = picture.resize((picture.width * 4, picture.height * 4), Image.Resampling.LANCZOS)
+            clean = Path(tmp) / f"clean_{i}.png"
+            provenance.embed_mark(picture, campaign).save(clean, format="PNG")
+            manifest = provenance.manifest_definition(title=f"file_{i}.png", campaign=campaign, client="Exercise 08",
+                                                      approval={}, models=[])
+            dest = folder / f"file_{i}.png"
+            signed = provenance.sign(clean, Path(tmp) / f"signed_{i}.png", manifest, credentials)
+            if kind == "valid":
+                dest.write_bytes(signed.read_bytes())
+            elif kind == "changed":
+                change_one_pixel(signed, dest, xy=(rng.randrange(picture.width), rng.randrange(picture.height)))
+            else:
+                with Image.open(signed) as im:
+                    im.convert("RGB").save(dest, format="PNG")  # pixels only: the manifest is gone
+            out.append(dest)
+    return out
+
+
+__all__ += ["provenance_samples"]
