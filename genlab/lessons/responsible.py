@@ -484,3 +484,100 @@ def show_chart(probe: Probe, attributes: Sequence[str] | None = None):
 
 
 __all__ += ["show_chart"]
+
+
+# ---- lesson 8's C2PA practice: an edit after signing, and a re-save that strips metadata --------
+def _png_chunks(data: bytes) -> list[tuple[bytes, bytes]]:
+    import struct
+
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG file")
+    out, pos = [], 8
+    while pos < len(data):
+        (n,) = struct.unpack(">I", data[pos:pos + 4])
+        out.append((data[pos + 4:pos + 8], data[pos + 8:pos + 8 + n]))
+        pos += 12 + n
+    return out
+
+
+def change_one_pixel(src: str | Path, dest: str | Path, xy: tuple[int, int] = (0, 0)) -> Path:
+    """Write ``dest``: the PNG ``src`` with ONE pixel changed (its red value moved by 1 of 255 levels),
+    every other chunk kept byte for byte, a C2PA manifest included. This is what an edit after
+    signing looks like to a verifier: the manifest is still there, but the pixels it was signed
+    over are not (``verify`` reports a hash mismatch). Only 8-bit RGB/RGBA PNGs without interlacing
+    (what genlab writes) are handled."""
+    import struct
+    import zlib
+
+    src, dest = Path(src), Path(dest)
+    chunks = _png_chunks(src.read_bytes())
+    header = chunks[0][1]
+    bit_depth, colour_type, interlace = header[8], header[9], header[12]
+    if bit_depth != 8 or colour_type not in (2, 6) or interlace:
+        raise ValueError("only 8-bit RGB or RGBA PNGs without interlacing")
+    with Image.open(src) as im:
+        pixels = np.array(im.convert("RGBA" if colour_type == 6 else "RGB"), dtype=np.uint8)
+    x, y = xy
+    pixels[y, x, 0] = pixels[y, x, 0] + 1 if pixels[y, x, 0] < 255 else 254
+    rows = b"".join(b"\x00" + row.tobytes() for row in pixels)  # filter 0 on every row: exact bytes
+    out, done = bytearray(src.read_bytes()[:8]), False
+    for kind, body in chunks:
+        if kind == b"IDAT":
+            if done:
+                continue
+            body, done = zlib.compress(rows, 9), True
+        out += struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes(bytes(out))
+    return dest
+
+
+__all__ += ["change_one_pixel"]
+
+
+def provenance_samples(folder: str | Path, campaign: str, *, seed: int | None = None) -> list[Path]:
+    """Exercise 8's three files, ``file_1.png`` … ``file_3.png`` in ``folder``, in an order ``seed``
+    picks (a fresh random order when None): one delivered file (``campaign``'s mark, a signed C2PA
+    manifest), one changed by one pixel after signing, one saved again without its metadata (the
+    mark stays). The signing chain is a development one made in ``folder/c2pa-dev``, which this
+    process then trusts. Each file shows a different shapes-world picture, upscaled to 512 px."""
+    import os
+    import tempfile
+
+    from genlab.core import provenance
+
+    rng = random.Random(seed) if seed is not None else random.SystemRandom()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    certs = provenance.make_dev_certificates(folder / "c2pa-dev")
+    os.environ["GENLAB_C2PA_TRUST_ANCHORS"] = str(certs / "root.pem")
+    credentials = provenance.Credentials((certs / "chain.pem").read_bytes(), (certs / "signer.key").read_bytes(),
+                                         (certs / "root.pem").read_bytes(), development=True, where=str(certs))
+    kinds = ["valid", "changed", "stripped"]
+    rng.shuffle(kinds)
+    prompts = ["a large yellow circle on a blue background", "a small red star on a white background",
+               "a large green heart on a purple background", "a dotted orange square on a black background"]
+    out = []
+    with tempfile.TemporaryDirectory(prefix="genlab-08-") as tmp:
+        for i, kind in enumerate(kinds, start=1):
+            scene = world_scenes(rng.choice(prompts), 1, seed=rng.randrange(10**6))[0]
+            picture = world.render(scene).convert("RGB")
+            picture = picture.resize((picture.width * 4, picture.height * 4), Image.Resampling.LANCZOS)
+            clean = Path(tmp) / f"clean_{i}.png"
+            provenance.embed_mark(picture, campaign).save(clean, format="PNG")
+            manifest = provenance.manifest_definition(title=f"file_{i}.png", campaign=campaign, client="Exercise 08",
+                                                      approval={}, models=[])
+            dest = folder / f"file_{i}.png"
+            signed = provenance.sign(clean, Path(tmp) / f"signed_{i}.png", manifest, credentials)
+            if kind == "valid":
+                dest.write_bytes(signed.read_bytes())
+            elif kind == "changed":
+                change_one_pixel(signed, dest, xy=(rng.randrange(picture.width), rng.randrange(picture.height)))
+            else:
+                with Image.open(signed) as im:
+                    im.convert("RGB").save(dest, format="PNG")  # pixels only: the manifest is gone
+            out.append(dest)
+    return out
+
+
+__all__ += ["provenance_samples"]

@@ -86,3 +86,29 @@ def test_content_credentials_are_described_as_strippable_signed_metadata():
 def test_no_old_spanish_summaries_in_the_english_source(path):
     text = _text(path)
     assert "*En español:*" not in text and "*Puntos clave:*" not in text and "Validate" not in text
+
+
+def test_the_c2pa_practice_size_and_the_three_verdicts(tmp_path, monkeypatch):
+    """Lesson 8's C2PA practice and exercise task 4: the mark's minimum side the lesson quotes is the
+    one genlab enforces; one changed pixel keeps the manifest and verify reports a hash mismatch; a
+    re-saved file has no manifest but the mark still names the campaign."""
+    from genlab.core import provenance
+
+    monkeypatch.delenv("GENLAB_C2PA_TRUST_ANCHORS", raising=False)
+    cells = _cells(LESSON)
+    assert provenance.MARK_MIN_SIDE == 256 and "at least 256 pixels per side" in cells["c25a"]
+    assert "genlab.upscale(small.image, 4)" in cells["c25b"] and 128 * 4 >= provenance.MARK_MIN_SIDE
+    files = responsible.provenance_samples(tmp_path / "returned", "FACT-08", seed=3)
+    verdicts = {}
+    for path in files:
+        v = provenance.verify(path)
+        kind = "missing" if not v.manifest else "changed" if v.changed else v.state
+        verdicts[kind] = v
+        assert v.mark is not None and v.mark.found and v.mark.campaign == "FACT-08"
+    assert set(verdicts) == {"missing", "changed", "Trusted"}
+    assert verdicts["changed"].failures == ["assertion.dataHash.mismatch"]
+    # the edited file differs from a signed one in exactly one pixel
+    signed = next(p for p in files if provenance.verify(p).state == "Trusted")
+    edited = responsible.change_one_pixel(signed, tmp_path / "edited.png", xy=(7, 9))
+    a, b = (np.asarray(Image.open(p).convert("RGB"), dtype=int) for p in (signed, edited))
+    assert int((a != b).any(axis=2).sum()) == 1 and provenance.verify(edited).changed
