@@ -103,6 +103,14 @@ def get(name: str) -> str:
     return value or variable.default
 
 
+def put(name: str, value: str) -> None:
+    """Set a genlab variable for this process and what it starts (a lesson trusting its own test
+    certificates, for example); an unknown name is a programming error, as in :func:`get`."""
+    if name not in VARIABLES:
+        raise KeyError(f"{name} is not a genlab setting; add it to genlab/settings.py's VARIABLES table")
+    os.environ[name] = str(value)
+
+
 def flag(name: str) -> bool:
     """A yes/no variable: set to anything but 0/false/no/off means yes."""
     return get(name).lower() not in ("", "0", "false", "no", "off")

@@ -356,8 +356,13 @@ _INLINE = re.compile(r"`[^`\n]*`|\$[^$\n]*\$|https?://\S+|<[^>\n]*>")
 _QUOTED = re.compile(r"\"[^\"\n]*\"|“[^”\n]*”|«[^»\n]*»")
 
 
+# A file path or file name (outputs/01/42-a-red-circle-on-a-blue.png): its words are a prompt's
+# slug or a folder's name, not a sentence.
+_PATH = re.compile(r"(?:[~.]{0,2}/)?[\w.\-]+(?:/[\w.\-]+)+/?|\b[\w\-]+\.(?:png|jpe?g|webp|gif|mp4|tiff?|csv|json|toml|ipynb|html|xlsx)\b")
+
+
 def english_sentences(text: str, *, min_words: int = 3) -> list[str]:
-    """The sentences of `text` that read as English (code, code spans, links and quoted prompts left out).
+    """The sentences of `text` that read as English (code, code spans, links, quoted prompts and file paths left out).
 
     A sentence counts as English when it has at least `min_words` common English words and more of
     them than common Spanish words: a tool's name or a quoted English prompt in a Spanish sentence
@@ -366,6 +371,7 @@ def english_sentences(text: str, *, min_words: int = 3) -> list[str]:
     text = _CODE_BLOCK.sub(" ", text)
     text = _INLINE.sub(" ", text)
     text = _QUOTED.sub(" ", text)
+    text = _PATH.sub(" ", text)
     found = []
     for sentence in re.split(r"(?<=[.!?:;])\s+|\n\s*\n|\n\s*[-*>|#]+\s*|\|", text):
         words = re.findall(r"[A-Za-zÁÉÍÓÚÑáéíóúñü']+", sentence.lower())

@@ -541,16 +541,16 @@ def provenance_samples(folder: str | Path, campaign: str, *, seed: int | None = 
     manifest), one changed by one pixel after signing, one saved again without its metadata (the
     mark stays). The signing chain is a development one made in ``folder/c2pa-dev``, which this
     process then trusts. Each file shows a different shapes-world picture, upscaled to 512 px."""
-    import os
     import tempfile
 
+    from genlab import settings
     from genlab.core import provenance
 
     rng = random.Random(seed) if seed is not None else random.SystemRandom()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     certs = provenance.make_dev_certificates(folder / "c2pa-dev")
-    os.environ["GENLAB_C2PA_TRUST_ANCHORS"] = str(certs / "root.pem")
+    settings.put("GENLAB_C2PA_TRUST_ANCHORS", str(certs / "root.pem"))
     credentials = provenance.Credentials((certs / "chain.pem").read_bytes(), (certs / "signer.key").read_bytes(),
                                          (certs / "root.pem").read_bytes(), development=True, where=str(certs))
     kinds = ["valid", "changed", "stripped"]

@@ -12,6 +12,7 @@ import nbformat
 import pytest
 
 import genlab
+from genlab import _  # the lesson imports it in its setup cell; its cells print through it
 from genlab import settings
 from genlab.core.profiles import all_profiles, get_profile
 from genlab.core.render import BatchKey, _uses_strength
@@ -32,7 +33,7 @@ def markdown(path) -> str:
 
 
 def test_the_strength_cell_names_exactly_the_profiles_whose_pipeline_takes_strength(capsys):
-    exec(lesson_cells()["cell-24b"].source, {"genlab": genlab, "video_profiles": VIDEO_PROFILES})
+    exec(lesson_cells()["cell-24b"].source, {"genlab": genlab, "video_profiles": VIDEO_PROFILES, "_": _})
     lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()}
     assert set(lines) == set(VIDEO_PROFILES)
     uses = {}
@@ -76,7 +77,7 @@ def test_the_frames_table_adds_up():
 
 
 def test_the_default_clip_lengths_the_lesson_prints_come_from_the_profiles(capsys):
-    ns = {"genlab": genlab, "frames": [None] * 8, "recipe": type("R", (), {"fps": 8})}
+    ns = {"genlab": genlab, "frames": [None] * 8, "recipe": type("R", (), {"fps": 8}), "_": _}
     exec(lesson_cells()["cell-11"].source, ns)
     out = capsys.readouterr().out
     for name in VIDEO_PROFILES:
