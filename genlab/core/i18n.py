@@ -174,4 +174,9 @@ class UserError(ValueError):
     def message(self, lang: str) -> str:
         return t(self.key, lang, **self.values)
 
+    @property
+    def says(self) -> str:
+        """The message in the reader's language (``current_language()``): what a lesson prints."""
+        return self.message(current_language())
+
 
