@@ -111,7 +111,8 @@ def _recipe_rows(campaign, lang: str) -> list[dict]:
             rows.append(row)
             continue
         row.update(prompt=r.prompt, negative=r.negative_prompt or "", profile=r.profile or "", model=r.model or r.model_source or "",
-                   settings=f"seed {r.seed} · {r.steps} steps · CFG {r.guidance} · {r.width}×{r.height} · {r.sampler or r.scheduler or '-'}",
+                   settings=t("review.settings_line", lang, seed=r.seed, steps=r.steps, guidance=r.guidance,
+                              size=f"{r.width}×{r.height}", sampler=r.sampler or r.scheduler or "-"),
                    task=r.task, loras=", ".join(f"{k} ({v})" for k, v in (r.loras or {}).items()),
                    control=(r.control or {}).get("model", ""), recipe=r)
         rows.append(row)
